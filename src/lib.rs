@@ -1,1 +1,11 @@
+//! conform: executable contracts for four cloud deletion APIs, a harness that replays them
+//! against any endpoint, and built-in emulators of those APIs.
+//!
+//! Pipeline: [`spec`] and [`case`] (models and loading) → [`run`] (HTTP, signing, provider
+//! states, scheduling) → [`check`] → [`report`]. The [`emulator`] stands apart and shares only
+//! [`spec`] and [`auth`].
 
+pub mod case;
+pub mod diag;
+pub mod located;
+pub mod spec;

@@ -1,0 +1,302 @@
+//! YAML documents read into `serde_json::Value` together with the source position of every
+//! node, so that schema violations, type errors and broken references found later can be
+//! reported as `file:line:column`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Number, Value};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::diag::{Diagnostic, Pos};
+
+/// A parsed YAML file: its value and where each node (by JSON pointer) starts.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub path: PathBuf,
+    pub value: Value,
+    spans: HashMap<String, Pos>,
+}
+
+impl Located {
+    /// Parses one YAML document. Anchors and aliases are refused: a case file should read the
+    /// same to a person and to the loader.
+    pub fn parse(path: &Path, text: &str) -> Result<Located, Diagnostic> {
+        let mut builder = Builder::default();
+        let mut parser = Parser::new_from_str(text);
+        if let Err(e) = parser.load(&mut builder, false) {
+            let m = e.marker();
+            return Err(Diagnostic::at(
+                path,
+                Pos::new(m.line(), m.col() + 1),
+                format!("YAML syntax: {}", e.info()),
+            ));
+        }
+        if let Some((pos, msg)) = builder.error {
+            return Err(Diagnostic::at(path, pos, msg));
+        }
+        let value = builder.root.unwrap_or(Value::Null);
+        Ok(Located {
+            path: path.to_path_buf(),
+            value,
+            spans: builder.spans,
+        })
+    }
+
+    /// Reads and parses a file.
+    pub fn read(path: &Path) -> Result<Located, Diagnostic> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Diagnostic::file(path, format!("cannot read: {e}")))?;
+        Located::parse(path, &text)
+    }
+
+    /// The position of the node at `pointer`, or of its nearest ancestor that has one.
+    pub fn pos(&self, pointer: &str) -> Pos {
+        let mut p = pointer.to_string();
+        loop {
+            if let Some(pos) = self.spans.get(&p) {
+                return *pos;
+            }
+            match p.rfind('/') {
+                Some(i) => p.truncate(i),
+                None => return Pos::new(1, 1),
+            }
+        }
+    }
+
+    /// A diagnostic located at the node `pointer`.
+    pub fn error_at(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(&self.path, self.pos(pointer), message)
+    }
+
+    /// Deserializes the whole document into `T`; a type error points at the offending node.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+        serde_path_to_error::deserialize::<_, T>(&self.value).map_err(|e| {
+            let pointer = path_to_pointer(e.path());
+            self.error_at(&pointer, e.inner().to_string())
+        })
+    }
+}
+
+/// Converts serde_path_to_error's `a.b[0].c` into the JSON pointer `/a/b/0/c`.
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                out.push('/');
+                out.push_str(&escape_pointer(key));
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// Escapes one JSON-pointer reference token (RFC 6901).
+pub fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+enum Frame {
+    Seq(Vec<Value>, String),
+    Map(Map<String, Value>, String, Option<String>),
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Value>,
+    spans: HashMap<String, Pos>,
+    error: Option<(Pos, String)>,
+}
+
+impl Builder {
+    fn pointer_for_next(&self) -> String {
+        match self.stack.last() {
+            None => String::new(),
+            Some(Frame::Seq(items, ptr)) => format!("{ptr}/{}", items.len()),
+            Some(Frame::Map(_, ptr, Some(key))) => format!("{ptr}/{}", escape_pointer(key)),
+            // A key is being read; its own position is not recorded separately.
+            Some(Frame::Map(_, ptr, None)) => ptr.clone(),
+        }
+    }
+
+    fn fail(&mut self, mark: Marker, msg: &str) {
+        if self.error.is_none() {
+            self.error = Some((Pos::new(mark.line(), mark.col() + 1), msg.to_string()));
+        }
+    }
+
+    fn push_value(&mut self, value: Value, mark: Marker) {
+        match self.stack.last_mut() {
+            None => self.root = Some(value),
+            Some(Frame::Seq(items, _)) => items.push(value),
+            Some(Frame::Map(map, ptr, key)) => match key.take() {
+                None => match value {
+                    Value::String(k) => {
+                        if map.contains_key(&k) {
+                            let msg = format!("duplicate key `{k}`");
+                            let _ = ptr;
+                            self.fail(mark, &msg);
+                        } else {
+                            *key = Some(k);
+                        }
+                    }
+                    _ => self.fail(mark, "mapping keys must be plain strings"),
+                },
+                Some(k) => {
+                    map.insert(k, value);
+                }
+            },
+        }
+    }
+
+    fn is_key_position(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map(_, _, None)))
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        let pos = Pos::new(mark.line(), mark.col() + 1);
+        match ev {
+            Event::Scalar(text, style, anchor, _tag) => {
+                if anchor != 0 {
+                    return self.fail(mark, "anchors are not supported in conform files");
+                }
+                if !self.is_key_position() {
+                    let ptr = self.pointer_for_next();
+                    self.spans.insert(ptr, pos);
+                    let v = scalar(text, style);
+                    self.push_value(v, mark);
+                } else {
+                    self.push_value(Value::String(text), mark);
+                }
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) if anchor != 0 => {
+                self.fail(mark, "anchors are not supported in conform files")
+            }
+            Event::SequenceStart(..) => {
+                if self.is_key_position() {
+                    return self.fail(mark, "mapping keys must be plain strings");
+                }
+                let ptr = self.pointer_for_next();
+                self.spans.insert(ptr.clone(), pos);
+                self.stack.push(Frame::Seq(Vec::new(), ptr));
+            }
+            Event::MappingStart(..) => {
+                if self.is_key_position() {
+                    return self.fail(mark, "mapping keys must be plain strings");
+                }
+                let ptr = self.pointer_for_next();
+                self.spans.insert(ptr.clone(), pos);
+                self.stack.push(Frame::Map(Map::new(), ptr, None));
+            }
+            Event::SequenceEnd => {
+                if let Some(Frame::Seq(items, _)) = self.stack.pop() {
+                    self.push_value(Value::Array(items), mark);
+                }
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map(map, _, _)) = self.stack.pop() {
+                    self.push_value(Value::Object(map), mark);
+                }
+            }
+            Event::Alias(_) => self.fail(mark, "aliases are not supported in conform files"),
+            _ => {}
+        }
+    }
+}
+
+/// Plain scalars follow the YAML 1.2 core schema; quoted and block scalars are strings.
+fn scalar(text: String, style: TScalarStyle) -> Value {
+    if style != TScalarStyle::Plain {
+        return Value::String(text);
+    }
+    match text.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    let looks_numeric = text
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'-' || b == b'+');
+    if looks_numeric {
+        if let Ok(i) = text.parse::<i64>() {
+            return Value::Number(i.into());
+        }
+        if let Ok(f) = text.parse::<f64>() {
+            if let Some(n) = Number::from_f64(f) {
+                return Value::Number(n);
+            }
+        }
+    }
+    Value::String(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Located, Diagnostic> {
+        Located::parse(Path::new("t.yaml"), text)
+    }
+
+    #[test]
+    fn values_and_positions() {
+        let doc = parse("a: 1\nb:\n  - x\n  - 'true'\n  - true\nc: ~\n").unwrap();
+        assert_eq!(
+            doc.value,
+            serde_json::json!({"a": 1, "b": ["x", "true", true], "c": null})
+        );
+        assert_eq!(doc.pos("/a"), Pos::new(1, 4));
+        assert_eq!(doc.pos("/b"), Pos::new(3, 3));
+        assert_eq!(doc.pos("/b/1"), Pos::new(4, 5));
+        // A pointer below a scalar falls back to the scalar.
+        assert_eq!(doc.pos("/b/1/zz"), Pos::new(4, 5));
+    }
+
+    #[test]
+    fn syntax_error_is_located() {
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(err.file.as_deref(), Some(Path::new("t.yaml")));
+        assert!(err.pos.is_some());
+        assert!(err.message.starts_with("YAML syntax"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_keys_and_anchors_are_refused() {
+        let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.pos, Some(Pos::new(3, 1)));
+        assert!(err.message.contains("duplicate key `a`"));
+        let err = parse("a: &x 1\nb: *x\n").unwrap_err();
+        assert!(err.message.contains("anchors"), "{err}");
+    }
+
+    #[test]
+    fn type_errors_point_at_the_node() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            items: Vec<Item>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Item {
+            n: u32,
+        }
+        let doc = parse("items:\n  - n: 1\n  - n: nope\n").unwrap();
+        let err = doc.deserialize::<T>().unwrap_err();
+        assert_eq!(err.pos, Some(Pos::new(3, 8)), "{err}");
+        assert!(err.to_string().starts_with("t.yaml:3:8: "), "{err}");
+    }
+}

@@ -1,0 +1,408 @@
+//! The spec model: each service and each operation as data (see `schemas/spec.schema.json`).
+//!
+//! A service file (`specs/<service>/service.yaml`) holds what all its operations share: the
+//! protocol, signing, error envelope, common errors, resources and provider states. An operation
+//! file (`specs/<service>/<Operation>.yaml`) holds its request, responses, errors and the state
+//! rules that decide its outcome. Every fact carries a `source` (see [`Source`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Where a fact comes from. Written as a string with a prefix:
+/// - `seed:<file>#<section>`: one of the documents in `shared/seeds/`;
+/// - `notes:<section>`: `shared/api-notes.md` (public documentation and SDK sources);
+/// - `assumed:<why>`: not documented; the emulator needs an answer and this is ours;
+/// - `undocumented:<what>`: known to be undocumented; nothing may assert it.
+pub type Source = String;
+
+/// How much a source can be trusted as a contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provenance {
+    Seed,
+    Notes,
+    Assumed,
+    Undocumented,
+}
+
+impl Provenance {
+    pub fn of(source: &str) -> Option<Provenance> {
+        let (prefix, rest) = source.split_once(':')?;
+        if rest.trim().is_empty() {
+            return None;
+        }
+        match prefix {
+            "seed" => Some(Provenance::Seed),
+            "notes" => Some(Provenance::Notes),
+            "assumed" => Some(Provenance::Assumed),
+            "undocumented" => Some(Provenance::Undocumented),
+            _ => None,
+        }
+    }
+
+    /// Seed and notes facts are documented: cases may assert them and coverage requires them.
+    pub fn is_documented(self) -> bool {
+        matches!(self, Provenance::Seed | Provenance::Notes)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// Alibaba Cloud RPC: `Action`+`Version` (V1) or `x-acs-action` (V3) at `/`.
+    AlibabaRpc,
+    /// Huawei Cloud REST: method + path template.
+    HuaweiRest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SigningScheme {
+    AlibabaV1,
+    AlibabaV3,
+    HuaweiAksk,
+    HuaweiToken,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    pub service: String,
+    pub title: String,
+    pub protocol: Protocol,
+    /// Alibaba API version (`2019-06-01`).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Response formats an Alibaba RPC service speaks.
+    #[serde(default)]
+    pub formats: Option<Formats>,
+    pub signing: Vec<Signing>,
+    pub request_id: RequestIdRule,
+    pub error_envelope: ErrorEnvelope,
+    /// JSON Schemas by name, shared by the service's operations.
+    #[serde(default)]
+    pub schemas: BTreeMap<String, Value>,
+    /// Platform errors any operation of the service can answer.
+    #[serde(default)]
+    pub errors: Vec<ErrorEntry>,
+    #[serde(default)]
+    pub resources: BTreeMap<String, Resource>,
+    #[serde(default)]
+    pub provider_states: Vec<ProviderState>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Formats {
+    /// e.g. `[JSON, XML]`
+    pub supported: Vec<String>,
+    /// The format of a V1 request that names none (`XML` per the RPC docs).
+    pub default: String,
+    /// The format of a V3 request that names none.
+    pub v3_default: String,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signing {
+    pub scheme: SigningScheme,
+    pub source: Source,
+}
+
+/// Where an answer carries its request id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestIdRule {
+    /// JSON pointer into the body (Alibaba: `/RequestId`).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Response header (Huawei: `X-Request-Id`).
+    #[serde(default)]
+    pub header: Option<String>,
+    pub source: Source,
+}
+
+/// How an error code and message are read out of an error body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorEnvelope {
+    /// JSON pointer of the code (`/Code`, `/error_code`).
+    pub code: String,
+    pub message: String,
+    /// The schema (by name) every error body must satisfy.
+    pub schema: String,
+    /// Root element of an XML error body (Alibaba: `Error`).
+    #[serde(default)]
+    pub xml_root: Option<String>,
+    pub source: Source,
+}
+
+/// One entry of an error-code catalogue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorEntry {
+    /// The code as the envelope carries it.
+    pub code: String,
+    pub status: u16,
+    pub message: String,
+    #[serde(default)]
+    pub meaning: Option<String>,
+    /// The situation that produces it, so the emulator can answer it by name.
+    pub role: ErrorRole,
+    /// Schema of the body, when it is more than the service's error envelope (SMS 403).
+    #[serde(default)]
+    pub schema: Option<String>,
+    pub source: Source,
+}
+
+/// The situations an error answers. Operation rules name errors by code; the emulator's fixed
+/// checks (signature, parameters, routing) find theirs by role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorRole {
+    /// Decided by a state rule of the operation.
+    StateRule,
+    MissingParameter,
+    InvalidParameter,
+    MalformedRequest,
+    MissingCredentials,
+    SignatureMismatch,
+    UnknownAccessKey,
+    ExpiredTimestamp,
+    NonceUsed,
+    InvalidToken,
+    Forbidden,
+    NotFound,
+    UnknownAction,
+    RouteNotFound,
+    MethodNotAllowed,
+    Conflict,
+    InternalError,
+    ServiceUnavailable,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    pub description: String,
+    /// The attribute holding its id (`SourceId`, `JobId`, `task_id`, `server_id`).
+    pub id: String,
+    /// Attributes with a documented set of values.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Attribute>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attribute {
+    #[serde(default)]
+    pub values: Vec<Value>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub source: Source,
+}
+
+/// A Pact-style provider state: a named situation the target can be put in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderState {
+    pub name: String,
+    pub description: String,
+    /// Parameters it takes; each names the values it allows.
+    #[serde(default)]
+    pub params: BTreeMap<String, StateParam>,
+    /// Names of the values setup returns (IDs; credentials go under `credentials`).
+    #[serde(default)]
+    pub returns: Vec<String>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateParam {
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    #[serde(default)]
+    pub required: bool,
+    /// `resource.Attribute`: the allowed values are that attribute's.
+    #[serde(default)]
+    pub values_of: Option<String>,
+    #[serde(default)]
+    pub values: Vec<Value>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationSpec {
+    pub operation: String,
+    pub service: String,
+    pub summary: String,
+    pub request: RequestSpec,
+    pub responses: Vec<ResponseSpec>,
+    /// The operation's own error codes (the service's common ones apply too).
+    #[serde(default)]
+    pub errors: Vec<ErrorEntry>,
+    /// Schemas of this operation by name (looked up before the service's).
+    #[serde(default)]
+    pub schemas: BTreeMap<String, Value>,
+    /// The resource the operation deletes.
+    pub target: Target,
+    /// State rules, tried in order; the first whose `when` holds decides.
+    pub rules: Vec<Rule>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// Alibaba RPC action name.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Methods the operation accepts; the first is what the harness sends.
+    pub methods: Vec<String>,
+    /// Huawei path template, `/v3/tasks/{task_id}`.
+    #[serde(default)]
+    pub path: Option<String>,
+    pub parameters: Vec<Parameter>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    pub name: String,
+    #[serde(rename = "in")]
+    pub location: ParamIn,
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub min_length: Option<usize>,
+    #[serde(default)]
+    pub max_length: Option<usize>,
+    #[serde(default)]
+    pub example: Option<Value>,
+    /// What a case sends when it does not say (usually a provider-state variable such as
+    /// `${SourceId}`); absent means the parameter is not sent by default.
+    #[serde(default)]
+    pub default: Option<Value>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Sent by the signer or the platform, not by the case (`X-Auth-Token`).
+    #[serde(default)]
+    pub credential: bool,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamIn {
+    /// Alibaba: query string or form body, as the method allows.
+    Query,
+    Path,
+    Header,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    String,
+    Boolean,
+    Integer,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseSpec {
+    pub status: u16,
+    pub description: String,
+    /// Body shape: `json`, `xml-or-json` (Alibaba, by `Format`), `text` (SMS 200), `empty`.
+    pub body: BodyKind,
+    /// Schema name for the body (json: the parsed body; text: the body as a JSON string).
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// Root element of the XML form.
+    #[serde(default)]
+    pub xml_root: Option<String>,
+    /// Headers the answer must carry.
+    #[serde(default)]
+    pub headers: Vec<String>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BodyKind {
+    Json,
+    XmlOrJson,
+    Text,
+    Empty,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Resource name in the service's `resources`.
+    pub resource: String,
+    /// The request parameter naming it.
+    pub id_param: String,
+    /// Related resources the rules can look at, by fact name (`job` → replication_job).
+    #[serde(default)]
+    pub related: BTreeMap<String, String>,
+}
+
+/// A state rule: when every condition holds, the outcome follows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    /// Fact path → condition. Facts: `target` (the resource, or absent), `target.<Attr>`,
+    /// `<related>` and `<related>.<Attr>`, `param.<Name>` (typed by the parameter).
+    /// An empty `when` always holds.
+    #[serde(default)]
+    pub when: BTreeMap<String, Condition>,
+    pub then: Outcome,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// The fact exists (a resource is there; a parameter was sent).
+    Present(bool),
+    In(Vec<Value>),
+    NotIn(Vec<Value>),
+    Equals(Value),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Outcome {
+    /// Answer this error code (from the operation's or the service's catalogue).
+    Error(String),
+    /// Succeed after these effects, in order.
+    Succeed(Vec<Effect>),
+}
+
+/// What a successful delete does to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Remove the target resource.
+    DeleteTarget,
+    /// Remove the jobs that use the target source (with their intermediate resources).
+    DeleteRelatedJobs,
+    /// Release the target job's intermediate resources.
+    ReleaseIntermediateResources,
+    /// Nothing to remove (Workspace: a server that does not exist is ignored).
+    Nothing,
+}
