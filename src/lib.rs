@@ -9,3 +9,4 @@ pub mod case;
 pub mod diag;
 pub mod located;
 pub mod spec;
+pub mod files;

@@ -1,1 +1,6 @@
+//! Specs: the four operations as data, loaded and cross-checked into a [`Catalog`].
+
+mod catalog;
 pub mod model;
+
+pub use catalog::{Catalog, Operation, Service};

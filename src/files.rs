@@ -1,0 +1,99 @@
+//! Where spec, case and schema files come from (a directory, or the copy bundled at build
+//! time), and validating a document against a shipped JSON Schema with located errors.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::located::Located;
+
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}
+
+/// A file's path (as shown in diagnostics) and text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+fn from_bundle(files: &[(&str, &str)]) -> Vec<SourceFile> {
+    files
+        .iter()
+        .map(|(p, t)| SourceFile {
+            path: PathBuf::from(p),
+            text: (*t).to_string(),
+        })
+        .collect()
+}
+
+pub fn bundled_specs() -> Vec<SourceFile> {
+    from_bundle(bundled::SPECS)
+}
+
+pub fn bundled_cases() -> Vec<SourceFile> {
+    from_bundle(bundled::CASES)
+}
+
+/// Every `*.yaml` file below `dir`, sorted by path.
+pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
+    let mut paths = Vec::new();
+    walk(dir, &mut paths)?;
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Diagnostic::file(&path, format!("cannot read: {e}")))?;
+            Ok(SourceFile { path, text })
+        })
+        .collect()
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Diagnostic> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Diagnostic::file(dir, format!("cannot read directory: {e}")))?;
+    for entry in entries {
+        let path = entry.map_err(|e| Diagnostic::file(dir, format!("cannot read directory: {e}")))?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn bundled_schema(name: &str) -> serde_json::Value {
+    let text = bundled::SCHEMAS
+        .iter()
+        .find(|(p, _)| p.ends_with(name))
+        .map(|(_, t)| *t)
+        .unwrap_or_else(|| panic!("schemas/{name} is bundled at build time"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("schemas/{name} is valid JSON: {e}"))
+}
+
+fn compile(name: &str) -> jsonschema::Validator {
+    jsonschema::validator_for(&bundled_schema(name))
+        .unwrap_or_else(|e| panic!("schemas/{name} is a valid JSON Schema: {e}"))
+}
+
+/// The schema of spec files, compiled once.
+pub fn spec_schema() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| compile("spec.schema.json"))
+}
+
+/// The schema of case files, compiled once.
+pub fn case_schema() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| compile("case.schema.json"))
+}
+
+/// Validates a document, adding one located diagnostic per violation.
+pub fn validate(validator: &jsonschema::Validator, doc: &Located, diags: &mut Diagnostics) {
+    for err in validator.iter_errors(&doc.value) {
+        let pointer = err.instance_path().to_string();
+        diags.push(doc.error_at(&pointer, err.to_string()));
+    }
+}
