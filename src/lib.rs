@@ -9,4 +9,5 @@ pub mod case;
 pub mod diag;
 pub mod located;
 pub mod spec;
+pub mod coverage;
 pub mod files;
