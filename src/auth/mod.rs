@@ -18,6 +18,7 @@ use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
 pub mod alibaba_v1;
+pub mod alibaba_v3;
 pub mod encode;
 
 /// Allowed clock difference between a request's timestamp and the server's clock, in either
