@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 pub mod alibaba_v1;
 pub mod alibaba_v3;
 pub mod encode;
+pub mod huawei_aksk;
 
 /// Allowed clock difference between a request's timestamp and the server's clock, in either
 /// direction. Alibaba documents 15 minutes (`InvalidTimeStamp.Expired`); Huawei's value is
@@ -575,6 +576,96 @@ mod tests {
                 "Authorization field \"junk\" has no '='".to_string()
             ))
         );
+    }
+
+    /// Random junk in every signature input must give an error, never a panic.
+    #[test]
+    fn verifiers_survive_junk() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let pieces = [
+            "",
+            " ",
+            ",",
+            "=",
+            ";",
+            "%",
+            "%zz",
+            "%ff",
+            "/",
+            "\u{0}",
+            "é",
+            "\u{fffd}",
+            "ACS3-HMAC-SHA256",
+            "SDK-HMAC-SHA256",
+            "Credential=",
+            "Access=AK",
+            "SignedHeaders=",
+            "Signature=",
+            "host",
+            "x-acs-date",
+            "2023-10-26T10:22:32Z",
+            "20191115T033655Z",
+            "99999999T999999Z",
+            "+262143-12-31T23:59:59Z",
+            "AK",
+            "HMAC-SHA1",
+            "1.0",
+        ];
+        let junk = |rng: &mut rand::rngs::StdRng| -> String {
+            (0..rng.random_range(0..6))
+                .map(|_| pieces[rng.random_range(0..pieces.len())])
+                .collect()
+        };
+        let some = |rng: &mut rand::rngs::StdRng, names: &[&str]| -> Vec<(String, String)> {
+            let mut out = Vec::new();
+            for n in names {
+                if rng.random_bool(0.8) {
+                    out.push((n.to_string(), junk(rng)));
+                }
+            }
+            out
+        };
+        let keys: HashMap<String, String> = HashMap::from([("AK".into(), "SK".into())]);
+        let nonces = NonceCache::default();
+        let now = t(0);
+        for _ in 0..2000 {
+            let headers = some(
+                &mut rng,
+                &[
+                    "Authorization",
+                    "host",
+                    "x-acs-date",
+                    "x-acs-signature-nonce",
+                    "x-acs-content-sha256",
+                    "X-Sdk-Date",
+                    "content-type",
+                ],
+            );
+            let query = some(
+                &mut rng,
+                &[
+                    "Signature",
+                    "AccessKeyId",
+                    "SignatureMethod",
+                    "SignatureVersion",
+                    "Timestamp",
+                    "SignatureNonce",
+                ],
+            );
+            let path = junk(&mut rng);
+            let method = junk(&mut rng);
+            let parts = HttpParts {
+                method: &method,
+                path: &path,
+                query: &query,
+                headers: &headers,
+                body: &[0xff, 0xfe, 0x00],
+            };
+            assert!(alibaba_v1::verify(&method, &query, &keys, &nonces, now).is_err());
+            assert!(alibaba_v3::verify(&parts, &keys, &nonces, now).is_err());
+            assert!(huawei_aksk::verify(&parts, &keys, now).is_err());
+        }
     }
 
     #[test]
