@@ -5,9 +5,11 @@
 //! states, scheduling) → [`check`] → [`report`]. The [`emulator`] stands apart and shares only
 //! [`spec`] and [`auth`].
 
+pub mod auth;
 pub mod case;
+pub mod check;
+pub mod coverage;
 pub mod diag;
+pub mod files;
 pub mod located;
 pub mod spec;
-pub mod coverage;
-pub mod files;

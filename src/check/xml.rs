@@ -2,7 +2,8 @@
 //!
 //! - the root element is checked by name and then dropped: `<R><A>x</A></R>` → `{"A": "x"}`;
 //! - an element with child elements becomes an object of its children;
-//! - an element without child elements becomes its text, always a string (XML has no types);
+//! - an element without child elements becomes its text as written, always a string (XML has
+//!   no types); text beside child elements (indentation) is ignored;
 //! - a name repeated among siblings becomes an array, in document order;
 //! - attributes, comments, processing instructions and the declaration are ignored.
 
@@ -13,7 +14,6 @@ use serde_json::{Map, Value};
 /// Parses an XML document: the root element's name and its content mapped to JSON.
 pub fn to_json(text: &str) -> Result<(String, Value), String> {
     let mut reader = Reader::from_str(text);
-    reader.config_mut().trim_text(true);
     // Stack of (name, children, text).
     let mut stack: Vec<(String, Map<String, Value>, String)> = Vec::new();
     let mut root: Option<(String, Value)> = None;
