@@ -12,4 +12,6 @@ pub mod coverage;
 pub mod diag;
 pub mod files;
 pub mod located;
+pub mod report;
+pub mod run;
 pub mod spec;
