@@ -49,7 +49,7 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
         for e in service.spec.errors.iter().filter(|e| documented(&e.source)) {
             push(format!("error:{}", e.code), format!("{} {}", e.status, e.message), &e.source, false);
         }
-        return items;
+        return dedup(items);
     };
     for r in op.responses.iter().filter(|r| documented(&r.source)) {
         push(format!("status:{}", r.status), r.description.clone(), &r.source, false);
@@ -57,17 +57,16 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
     for e in op.errors.iter().filter(|e| documented(&e.source)) {
         push(format!("error:{}", e.code), format!("{} {}", e.status, e.message), &e.source, false);
     }
-    for p in op.request.parameters.iter().filter(|p| documented(&p.source)) {
-        if p.required && !p.credential {
+    // Credentials are the target's business, not a case's: their limits are not items.
+    for p in op.request.parameters.iter().filter(|p| documented(&p.source) && !p.credential) {
+        if p.required {
             push(format!("param:{}:required", p.name), format!("`{}` is required", p.name), &p.source, true);
         }
         if let Some(n) = p.min_length {
             push(format!("param:{}:min_length", p.name), format!("`{}` at least {n} characters", p.name), &p.source, true);
         }
         if let Some(n) = p.max_length {
-            if !p.credential {
-                push(format!("param:{}:max_length", p.name), format!("`{}` at most {n} characters", p.name), &p.source, true);
-            }
+            push(format!("param:{}:max_length", p.name), format!("`{}` at most {n} characters", p.name), &p.source, true);
         }
     }
     for rule in &op.rules {
@@ -84,6 +83,13 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
             }
         }
     }
+    dedup(items)
+}
+
+/// One item per id (a code can answer several roles, e.g. the gateway's `APIGW.0301`).
+fn dedup(mut items: Vec<Item>) -> Vec<Item> {
+    let mut seen = std::collections::BTreeSet::new();
+    items.retain(|i| seen.insert(i.id.clone()));
     items
 }
 

@@ -8,9 +8,11 @@
 pub mod auth;
 pub mod case;
 pub mod check;
+pub mod command;
 pub mod coverage;
 pub mod diag;
 pub mod files;
+pub mod harness;
 pub mod located;
 pub mod report;
 pub mod run;

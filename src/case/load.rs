@@ -140,8 +140,8 @@ impl CaseChecker<'_> {
             _ => self.err("/clause", format!("`{}`: a case traces to a documented clause, `seed:<file>#<section>` or `notes:<section>`", case.clause)),
         }
         let tags: BTreeSet<&str> = case.tags.iter().map(String::as_str).collect();
-        if tags.contains(tags::SAFE) == tags.contains(tags::DESTRUCTIVE) {
-            self.err("/tags", "tag a case either `safe` (changes nothing on a real cloud) or `destructive`".into());
+        if tags.contains(tags::SAFE) && tags.contains(tags::DESTRUCTIVE) {
+            self.err("/tags", "a case cannot be both `safe` (changes nothing on a real cloud) and `destructive`".into());
         }
         if tags.contains(tags::NEEDS_STATE) != !case.given.is_empty() {
             self.err("/tags", "tag `needs-state` exactly when the case has `given` provider states".into());
@@ -228,7 +228,7 @@ impl CaseChecker<'_> {
         };
         if let Some(probe) = &step.probe {
             let r = &step.request;
-            if r.method.is_some() || !r.params.is_empty() || !r.headers.is_empty() || r.body.is_some() || r.path.is_some() || r.auth != AuthMode::Default {
+            if r.method.is_some() || !r.params.is_empty() || !r.headers.is_empty() || r.body.is_some() || r.path.is_some() || r.action.is_some() || r.auth != AuthMode::Default {
                 self.err(&format!("{at}/probe"), "a probe step sends no request".into());
             }
             if step.expect.exists.is_none() {
@@ -260,6 +260,9 @@ impl CaseChecker<'_> {
         }
         if let Some(path) = &step.request.path {
             self.check_vars(&format!("{at}/request/path"), path, known);
+        }
+        if step.request.action.is_some() && self.service.spec.protocol != Protocol::AlibabaRpc {
+            self.err(&format!("{at}/request/action"), "`action` applies to Alibaba RPC operations only".into());
         }
         self.check_expect(at, op, &step.expect, known);
     }

@@ -108,6 +108,9 @@ pub struct Request {
     /// A raw body to send.
     #[serde(default)]
     pub body: Option<String>,
+    /// Alibaba: send this RPC action instead of the operation's, for routing cases.
+    #[serde(default)]
+    pub action: Option<String>,
     /// Override the path (after the template is filled), for routing cases.
     #[serde(default)]
     pub path: Option<String>,

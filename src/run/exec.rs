@@ -74,8 +74,10 @@ impl RunContext {
         let Some(svc_target) = self.target.services.get(&file.service) else {
             return result(Outcome::Skip(format!("the target does not serve `{}`", file.service)), vec![], None, vec![]);
         };
-        if case.tags.iter().any(|t| t == tags::DESTRUCTIVE) && !self.target.allow_destructive {
-            return result(Outcome::Skip("destructive case; the target does not allow destructive cases".into()), vec![], None, vec![]);
+        // Only `safe` cases may touch a target that does not allow destructive ones: a case
+        // that expects a refusal would still delete on a target that deviates.
+        if !case.tags.iter().any(|t| t == tags::SAFE) && !self.target.allow_destructive {
+            return result(Outcome::Skip("not tagged `safe`, and the target does not allow destructive cases".into()), vec![], None, vec![]);
         }
         if !case.given.is_empty() && self.target.states_url.is_none() {
             return result(Outcome::Skip("needs provider states; the target has no provider-state URL".into()), vec![], None, vec![]);

@@ -133,7 +133,7 @@ fn alibaba(
     body: Vec<u8>,
     format: Option<Format>,
 ) -> Result<Built, BuildError> {
-    let action = op.request.action.clone().unwrap_or_default();
+    let action = req.action.clone().or_else(|| op.request.action.clone()).unwrap_or_default();
     let version = service.spec.version.clone().unwrap_or_default();
     let format_name = format.map(|f| f.as_str().to_ascii_uppercase());
     let mut query: Vec<(String, String)> = params.iter().filter(|(_, (l, _))| *l == ParamIn::Query).map(|(k, (_, v))| (k.clone(), v.clone())).collect();
