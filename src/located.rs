@@ -187,8 +187,13 @@ impl MarkedEventReceiver for Builder {
                     let v = scalar(text, style);
                     self.push_value(v, mark);
                 } else {
-                    if let Some(Frame::Map(_, ptr, _)) = self.stack.last() {
+                    if let Some(Frame::Map(map, ptr, _)) = self.stack.last() {
                         self.key_spans.insert(format!("{ptr}/{}", escape_pointer(&text)), pos);
+                        // A block mapping's start event is marked after its first key; the
+                        // key itself is where a reader sees the mapping begin.
+                        if map.is_empty() {
+                            self.spans.insert(ptr.clone(), pos);
+                        }
                     }
                     self.push_value(Value::String(text), mark);
                 }
