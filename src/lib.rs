@@ -5,6 +5,7 @@
 //! states, scheduling) → [`check`] → [`report`]. The [`emulator`] stands apart and shares only
 //! [`spec`] and [`auth`].
 
+pub mod auth;
 pub mod case;
 pub mod diag;
 pub mod located;
