@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod case;
 pub mod diag;
+pub mod emulator;
 pub mod located;
 pub mod spec;
 pub mod files;
