@@ -7,8 +7,14 @@
 
 pub mod auth;
 pub mod case;
+pub mod check;
+pub mod command;
+pub mod coverage;
 pub mod diag;
 pub mod emulator;
-pub mod located;
-pub mod spec;
 pub mod files;
+pub mod harness;
+pub mod located;
+pub mod report;
+pub mod run;
+pub mod spec;

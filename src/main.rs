@@ -1,1 +1,139 @@
-fn main(){}
+//! The `conform` command line: parses arguments and hands over to `conform::command`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use conform::case::model::Format;
+use conform::command::{self, run::RunArgs, ExitCode, Sources};
+use conform::run::Selection;
+
+#[derive(Parser)]
+#[command(name = "conform", version, about = "Contract tests for cloud deletion APIs, and emulators of them")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the cases against a target (the built-in emulators when no target is given).
+    Run(RunCli),
+    /// Validate every spec and case file and their cross-references.
+    Lint(SourcesCli),
+    /// List each documented status, error code, limit and rule with the cases that exercise it.
+    Coverage {
+        #[command(flatten)]
+        sources: SourcesCli,
+        /// Print the items as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the built-in emulators until Ctrl-C.
+    Emulate(EmulateCli),
+}
+
+#[derive(Args, Clone)]
+struct SourcesCli {
+    /// Read specs from this directory instead of the ones built in.
+    #[arg(long, value_name = "DIR", global = true)]
+    specs: Option<PathBuf>,
+    /// Read cases from this directory instead of the ones built in.
+    #[arg(long, value_name = "DIR", global = true)]
+    cases: Option<PathBuf>,
+}
+
+impl From<SourcesCli> for Sources {
+    fn from(s: SourcesCli) -> Sources {
+        Sources { specs: s.specs, cases: s.cases }
+    }
+}
+
+#[derive(Args)]
+struct RunCli {
+    #[command(flatten)]
+    sources: SourcesCli,
+    /// A base URL serving every service, or a target file (YAML; see the README).
+    #[arg(long, value_name = "URL|FILE")]
+    target: Option<String>,
+    /// The provider-state URL of a `--target URL`.
+    #[arg(long, value_name = "URL")]
+    states: Option<String>,
+    /// Only cases from these case files.
+    #[arg(value_name = "CASE_FILE")]
+    files: Vec<String>,
+    /// Only trials whose id contains this (repeatable).
+    #[arg(long, short = 'f', value_name = "TEXT")]
+    filter: Vec<String>,
+    /// Filters must equal the trial id.
+    #[arg(long)]
+    exact: bool,
+    /// Only cases with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    tag: Vec<String>,
+    /// Leave out cases with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    skip_tag: Vec<String>,
+    /// Only this Alibaba response format (repeatable).
+    #[arg(long, value_name = "json|xml", value_parser = command::run::parse_format)]
+    format: Vec<Format>,
+    /// How many cases run at once.
+    #[arg(long, short = 'j', default_value_t = 16)]
+    jobs: usize,
+    /// List the selected trials and stop.
+    #[arg(long)]
+    list: bool,
+    /// Write a JSON report here.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    report_junit: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct EmulateCli {
+    #[command(flatten)]
+    sources: SourcesCli,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Only these services (comma-separated); default all.
+    #[arg(long, value_delimiter = ',')]
+    services: Vec<String>,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::Usage.into() } else { ExitCode::Ok.into() };
+        }
+    };
+    let code = match cli.command {
+        Command::Run(r) => command::run::run(RunArgs {
+            sources: r.sources.into(),
+            target: r.target,
+            states: r.states,
+            selection: Selection {
+                filters: r.filter,
+                exact: r.exact,
+                tags: r.tag,
+                skip_tags: r.skip_tag,
+                formats: (!r.format.is_empty()).then_some(r.format),
+                files: r.files,
+            },
+            jobs: r.jobs,
+            list: r.list,
+            report_json: r.report_json,
+            report_junit: r.report_junit,
+        }),
+        Command::Lint(s) => command::lint::lint(&s.into()),
+        Command::Coverage { sources, json } => command::coverage::coverage(&sources.into(), json),
+        Command::Emulate(e) => command::emulate::emulate(&e.sources.into(), e.host, e.port, &e.services),
+    };
+    code.into()
+}

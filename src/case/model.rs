@@ -29,6 +29,10 @@ pub struct Case {
     /// `safe` (changes nothing on a real cloud), `destructive`, `needs-state`, `auth`, `negative`, …
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Coverage items it exercises that cannot be read off its expectations: state rules
+    /// (`rule:<id>`) and parameter limits (`param:<name>:required|min_length|max_length`).
+    #[serde(default)]
+    pub covers: Vec<String>,
     /// Alibaba response formats to run it in (default: both `json` and `xml`).
     #[serde(default)]
     pub formats: Option<Vec<Format>>,
@@ -104,6 +108,9 @@ pub struct Request {
     /// A raw body to send.
     #[serde(default)]
     pub body: Option<String>,
+    /// Alibaba: send this RPC action instead of the operation's, for routing cases.
+    #[serde(default)]
+    pub action: Option<String>,
     /// Override the path (after the template is filled), for routing cases.
     #[serde(default)]
     pub path: Option<String>,

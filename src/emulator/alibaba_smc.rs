@@ -43,7 +43,7 @@ struct Call<'a> {
 
 pub(super) fn handle(sh: &Shared, req: &Incoming) -> Handled {
     let service = first_service(sh);
-    let v3 = req.header("x-acs-action").is_some() || req.header("authorization").is_some();
+    let v3 = is_v3(req, None);
     let mut call = Call {
         service,
         op: None,
@@ -80,6 +80,13 @@ fn first_service(sh: &Shared) -> &Service {
         .first()
         .and_then(|n| sh.service(n))
         .expect("dispatch only calls the Alibaba handler when an Alibaba service is emulated")
+}
+
+/// A V3 request: signed in `Authorization`, or naming its action only in `x-acs-action` (the
+/// current SDK signing V1 sends `Action` in the query and `x-acs-action` too).
+fn is_v3(req: &Incoming, action_param: Option<&str>) -> bool {
+    req.header("authorization").is_some()
+        || (action_param.is_none() && req.header("x-acs-action").is_some())
 }
 
 fn default_format(service: &Service, v3: bool) -> Format {

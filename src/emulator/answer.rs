@@ -70,9 +70,11 @@ pub struct ErrorAnswer {
 /// `{action}`, `{method}`, `{path}`, `{state}`, `{status}`.
 pub type Vars<'a> = &'a [(&'a str, &'a str)];
 
-/// Fills `{name}` placeholders; unknown placeholders stay as they are.
+/// Fills `{name}` placeholders (unknown ones stay), then each `%s` in turn with the values of
+/// `vars` in order (the catalogue's Alibaba messages use `%s`: the parameter name of
+/// `MissingParameter`, the string to sign of `SignatureDoesNotMatch`).
 pub fn render_message(template: &str, vars: Vars<'_>) -> String {
-    if !template.contains('{') {
+    if !template.contains('{') && !template.contains("%s") {
         return template.to_string();
     }
     let mut out = template.to_string();
@@ -81,6 +83,18 @@ pub fn render_message(template: &str, vars: Vars<'_>) -> String {
         if out.contains(&placeholder) {
             out = out.replace(&placeholder, value);
         }
+    }
+    if out.contains("%s") {
+        let mut values = vars.iter().map(|(_, v)| *v);
+        let mut filled = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find("%s") {
+            filled.push_str(&rest[..i]);
+            filled.push_str(values.next().unwrap_or(""));
+            rest = &rest[i + 2..];
+        }
+        filled.push_str(rest);
+        out = filled;
     }
     out
 }
@@ -121,7 +135,10 @@ pub fn by_role(
     match service.error_for(op, role) {
         Some(e) => {
             let mut message = render_message(&e.message, vars);
-            if role == ErrorRole::SignatureMismatch && !e.message.contains("{string_to_sign}") {
+            if role == ErrorRole::SignatureMismatch
+                && !e.message.contains("{string_to_sign}")
+                && !e.message.contains("%s")
+            {
                 // The legacy Alibaba SDK splits this message on ':' and shows the server's
                 // string to sign after it; a template ending in ':' gets it appended.
                 if message.trim_end().ends_with(':') {
@@ -446,6 +463,21 @@ mod tests {
             "The input parameter \"SourceId\" is missing {x}"
         );
         assert_eq!(render_message("plain", &[("param", "x")]), "plain");
+        assert_eq!(
+            render_message(
+                "The input parameter \"%s\" is missing",
+                &[("param", "JobId")]
+            ),
+            "The input parameter \"JobId\" is missing"
+        );
+        assert_eq!(
+            render_message(
+                "string to sign is:%s",
+                &[("string_to_sign", "POST&%2F&A%3D1")]
+            ),
+            "string to sign is:POST&%2F&A%3D1"
+        );
+        assert_eq!(render_message("%s and %s", &[("a", "1")]), "1 and ");
     }
 
     #[test]

@@ -40,7 +40,8 @@ enum Routed<'a> {
         /// Path parameters, percent-decoded (`None`: not UTF-8).
         path_params: BTreeMap<String, Option<String>>,
     },
-    MethodNotAllowed(&'a Service),
+    /// The path is an operation's, the method is not: answered with that operation's catalogue.
+    MethodNotAllowed(&'a Service, &'a OperationSpec),
     NotFound(&'a Service),
 }
 
@@ -92,10 +93,10 @@ fn route<'a>(sh: &'a Shared, req: &Incoming) -> Routed<'a> {
                 path_params,
             };
         }
-        wrong_method.get_or_insert(service);
+        wrong_method.get_or_insert((service, op));
     }
-    if let Some(service) = wrong_method {
-        return Routed::MethodNotAllowed(service);
+    if let Some((service, op)) = wrong_method {
+        return Routed::MethodNotAllowed(service, op);
     }
     let name = best
         .map(|(_, s)| s)
@@ -122,13 +123,13 @@ pub(super) fn handle(sh: &Shared, req: &Incoming) -> Handled {
             },
             Err(by_role(service, None, ErrorRole::RouteNotFound, &vars)),
         ),
-        Routed::MethodNotAllowed(service) => (
+        Routed::MethodNotAllowed(service, op) => (
             Call {
                 service,
-                op: None,
+                op: Some(op),
                 request_id,
             },
-            Err(by_role(service, None, ErrorRole::MethodNotAllowed, &vars)),
+            Err(by_role(service, Some(op), ErrorRole::MethodNotAllowed, &vars)),
         ),
         Routed::Operation {
             service,
@@ -261,8 +262,8 @@ fn authenticate(
     }
     if let Some(_auth) = authorization.filter(|_| allows(SigningScheme::HuaweiAksk)) {
         let keys = Keys {
-            access_key_id: &sh.creds.huawei_access_key,
-            secret: &sh.creds.huawei_secret_key,
+            access_key_id: &sh.creds.huawei_access_key_id,
+            secret: &sh.creds.huawei_secret_access_key,
             store: &sh.store,
         };
         let parts = HttpParts {
@@ -273,7 +274,7 @@ fn authenticate(
             body: &req.body,
         };
         return huawei_aksk::verify(&parts, &keys, Utc::now())
-            .map(|ak| (ak != sh.creds.huawei_access_key).then_some(ak))
+            .map(|ak| (ak != sh.creds.huawei_access_key_id).then_some(ak))
             .map_err(|e| match e {
                 AuthError::Missing(what) => by_roles(
                     s,
@@ -311,7 +312,7 @@ fn authenticate(
             });
     }
     if let Some(token) = token.filter(|_| allows(SigningScheme::HuaweiToken)) {
-        if token == sh.creds.token {
+        if token == sh.creds.huawei_token {
             return Ok(None);
         }
         return match sh.store.identity_by_token(token) {

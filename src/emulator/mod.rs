@@ -74,9 +74,9 @@ pub const STATES_PATH: &str = "/__conform/provider-states";
 pub struct EmulatorCredentials {
     pub alibaba_access_key_id: String,
     pub alibaba_access_key_secret: String,
-    pub huawei_access_key: String,
-    pub huawei_secret_key: String,
-    pub token: String,
+    pub huawei_access_key_id: String,
+    pub huawei_secret_access_key: String,
+    pub huawei_token: String,
 }
 
 impl EmulatorCredentials {
@@ -102,9 +102,12 @@ impl EmulatorCredentials {
                 "CONFORM_EMULATOR_ALIBABA_SECRET",
                 &mut self.alibaba_access_key_secret,
             ),
-            ("CONFORM_EMULATOR_HUAWEI_AK", &mut self.huawei_access_key),
-            ("CONFORM_EMULATOR_HUAWEI_SK", &mut self.huawei_secret_key),
-            ("CONFORM_EMULATOR_TOKEN", &mut self.token),
+            ("CONFORM_EMULATOR_HUAWEI_AK", &mut self.huawei_access_key_id),
+            (
+                "CONFORM_EMULATOR_HUAWEI_SK",
+                &mut self.huawei_secret_access_key,
+            ),
+            ("CONFORM_EMULATOR_TOKEN", &mut self.huawei_token),
         ];
         for (name, field) in fields {
             if let Some(v) = var(name).filter(|v| !v.is_empty()) {
@@ -123,8 +126,8 @@ impl EmulatorCredentials {
 
     pub fn huawei(&self) -> crate::auth::Credentials {
         crate::auth::Credentials::new(
-            self.huawei_access_key.clone(),
-            self.huawei_secret_key.clone(),
+            self.huawei_access_key_id.clone(),
+            self.huawei_secret_access_key.clone(),
         )
     }
 }
@@ -134,9 +137,9 @@ impl Default for EmulatorCredentials {
         EmulatorCredentials {
             alibaba_access_key_id: Self::DEFAULT_ALIBABA_AK.into(),
             alibaba_access_key_secret: Self::DEFAULT_ALIBABA_SECRET.into(),
-            huawei_access_key: Self::DEFAULT_HUAWEI_AK.into(),
-            huawei_secret_key: Self::DEFAULT_HUAWEI_SK.into(),
-            token: Self::DEFAULT_TOKEN.into(),
+            huawei_access_key_id: Self::DEFAULT_HUAWEI_AK.into(),
+            huawei_secret_access_key: Self::DEFAULT_HUAWEI_SK.into(),
+            huawei_token: Self::DEFAULT_TOKEN.into(),
         }
     }
 }
@@ -146,9 +149,9 @@ impl fmt::Debug for EmulatorCredentials {
         f.debug_struct("EmulatorCredentials")
             .field("alibaba_access_key_id", &self.alibaba_access_key_id)
             .field("alibaba_access_key_secret", &"***")
-            .field("huawei_access_key", &self.huawei_access_key)
-            .field("huawei_secret_key", &"***")
-            .field("token", &"***")
+            .field("huawei_access_key_id", &self.huawei_access_key_id)
+            .field("huawei_secret_access_key", &"***")
+            .field("huawei_token", &"***")
             .finish()
     }
 }
@@ -562,7 +565,23 @@ pub async fn serve_standalone(
 ) -> anyhow::Result<()> {
     let catalog =
         Catalog::bundled().map_err(|d| anyhow::anyhow!("the bundled specs do not load:\n{d}"))?;
-    let catalog = select_services(&catalog, services)?;
+    serve_standalone_on(
+        &catalog,
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        services,
+        credentials,
+    )
+    .await
+}
+
+/// [`serve_standalone`] with the specs and the address given.
+pub async fn serve_standalone_on(
+    catalog: &Catalog,
+    addr: SocketAddr,
+    services: &[String],
+    credentials: EmulatorCredentials,
+) -> anyhow::Result<()> {
+    let catalog = select_services(catalog, services)?;
     let names: Vec<String> = catalog.services.keys().cloned().collect();
     let config = EmulatorConfig {
         catalog: Arc::new(catalog),
@@ -570,7 +589,9 @@ pub async fn serve_standalone(
         answer_layer: None,
         log: true,
     };
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr()?;
     eprintln!(
         "conform emulator: http://{addr} serving {}; provider states at http://{addr}{STATES_PATH}; Ctrl-C stops",
@@ -619,7 +640,7 @@ mod unit_tests {
             _ => None,
         });
         assert_eq!(c.alibaba_access_key_id, "other-ak");
-        assert_eq!(c.token, EmulatorCredentials::DEFAULT_TOKEN);
+        assert_eq!(c.huawei_token, EmulatorCredentials::DEFAULT_TOKEN);
         let dbg = format!("{c:?}");
         assert!(
             !dbg.contains("conform-alibaba-secret")

@@ -1,0 +1,338 @@
+//! Loading case files into a [`Suite`] and cross-checking them against the specs: operation,
+//! provider states and their parameters, request parameters, error codes, schemas, statuses,
+//! variables, coverage items. Every problem is reported with `file:line:column`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::model::*;
+use super::vars;
+use crate::diag::Diagnostics;
+use crate::files::SourceFile;
+use crate::located::{escape_pointer, Located};
+use crate::spec::model::{OperationSpec, Protocol, Provenance};
+use crate::spec::{Catalog, Service};
+
+/// The cases of one operation, as loaded from one file.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    pub file: CaseFile,
+    pub doc: Located,
+    pub service: String,
+    pub operation: String,
+}
+
+/// Every case file, validated against the catalogue.
+#[derive(Debug, Clone, Default)]
+pub struct Suite {
+    pub files: Vec<LoadedFile>,
+}
+
+impl Suite {
+    /// The cases bundled into this build (the repository's `cases/`).
+    pub fn bundled(catalog: &Catalog) -> Result<Suite, Diagnostics> {
+        Suite::from_files(catalog, &crate::files::bundled_cases())
+    }
+
+    pub fn load_dir(catalog: &Catalog, dir: &Path) -> Result<Suite, Diagnostics> {
+        let files = crate::files::read_dir(dir).map_err(|d| Diagnostics(vec![d]))?;
+        Suite::from_files(catalog, &files)
+    }
+
+    pub fn from_files(catalog: &Catalog, files: &[SourceFile]) -> Result<Suite, Diagnostics> {
+        let mut diags = Diagnostics::default();
+        let mut suite = Suite::default();
+        for f in files {
+            let doc = match Located::parse(&f.path, &f.text) {
+                Ok(d) => d,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            };
+            let before = diags.0.len();
+            crate::files::validate(crate::files::case_schema(), &doc, &mut diags);
+            if diags.0.len() > before {
+                continue;
+            }
+            let file: CaseFile = match doc.deserialize() {
+                Ok(f) => f,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            };
+            let Some((service, operation)) = file.operation.split_once('/') else {
+                diags.push(doc.error_at("/operation", "write the operation as `<service>/<Operation>`"));
+                continue;
+            };
+            let (service, operation) = (service.to_string(), operation.to_string());
+            if catalog.operation(&service, &operation).is_none() {
+                diags.push(doc.error_at("/operation", format!("unknown operation `{}`", file.operation)));
+                continue;
+            }
+            if suite.files.iter().flat_map(|f| f.file.cases.iter().map(move |c| (f, c))).any(|(other, c)| {
+                other.service == service && other.operation == operation && file.cases.iter().any(|n| n.name == c.name)
+            }) {
+                diags.push(doc.error_at("/operation", "a case of this file has the name of a case in another file of the same operation"));
+            }
+            let loaded = LoadedFile { file, doc, service, operation };
+            check_file(catalog, &loaded, &mut diags);
+            suite.files.push(loaded);
+        }
+        diags.into_result(suite)
+    }
+
+    /// Every case with its file, in file order.
+    pub fn cases(&self) -> impl Iterator<Item = (&LoadedFile, &Case)> {
+        self.files.iter().flat_map(|f| f.file.cases.iter().map(move |c| (f, c)))
+    }
+}
+
+fn is_kebab(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+fn check_file(catalog: &Catalog, f: &LoadedFile, diags: &mut Diagnostics) {
+    let service = catalog.service(&f.service).expect("checked by the caller");
+    let mut names = BTreeSet::new();
+    for (i, case) in f.file.cases.iter().enumerate() {
+        let at = |p: &str| format!("/cases/{i}{p}");
+        if !is_kebab(&case.name) {
+            diags.push(f.doc.error_at(&at("/name"), format!("`{}`: case names are kebab-case", case.name)));
+        }
+        if !names.insert(case.name.as_str()) {
+            diags.push(f.doc.error_at(&at("/name"), format!("case `{}` is defined twice", case.name)));
+        }
+        CaseChecker { catalog, service, f, case, base: at(""), diags: &mut *diags }.check();
+    }
+}
+
+struct CaseChecker<'a> {
+    catalog: &'a Catalog,
+    service: &'a Service,
+    f: &'a LoadedFile,
+    case: &'a Case,
+    base: String,
+    diags: &'a mut Diagnostics,
+}
+
+impl CaseChecker<'_> {
+    fn err(&mut self, pointer: &str, msg: String) {
+        let p = format!("{}{pointer}", self.base);
+        self.diags.push(self.f.doc.error_at(&p, msg));
+    }
+
+    fn check(mut self) {
+        let case = self.case;
+        match Provenance::of(&case.clause) {
+            Some(p) if p.is_documented() => {
+                if let Some(rest) = case.clause.strip_prefix("seed:") {
+                    let file = rest.split('#').next().unwrap_or_default();
+                    if !self.catalog.seeds.iter().any(|s| s == file) {
+                        self.err("/clause", format!("`{file}` is not a seed document listed in specs/sources.yaml"));
+                    }
+                }
+            }
+            _ => self.err("/clause", format!("`{}`: a case traces to a documented clause, `seed:<file>#<section>` or `notes:<section>`", case.clause)),
+        }
+        let tags: BTreeSet<&str> = case.tags.iter().map(String::as_str).collect();
+        if tags.contains(tags::SAFE) && tags.contains(tags::DESTRUCTIVE) {
+            self.err("/tags", "a case cannot be both `safe` (changes nothing on a real cloud) and `destructive`".into());
+        }
+        if tags.contains(tags::NEEDS_STATE) != !case.given.is_empty() {
+            self.err("/tags", "tag `needs-state` exactly when the case has `given` provider states".into());
+        }
+        if case.formats.is_some() && self.service.spec.protocol != Protocol::AlibabaRpc {
+            self.err("/formats", "`formats` applies to Alibaba RPC operations only".into());
+        }
+        let mut known: BTreeSet<String> = BTreeSet::new();
+        for (g, given) in case.given.iter().enumerate() {
+            self.check_given(g, given, &mut known);
+        }
+        let op_name = self.f.operation.clone();
+        self.check_step("", &case.step, &op_name, &mut known);
+        for (s, named) in case.then.iter().enumerate() {
+            if !is_kebab(&named.name) {
+                self.err(&format!("/then/{s}/name"), format!("`{}`: step names are kebab-case", named.name));
+            }
+            self.check_step(&format!("/then/{s}"), &named.step, &op_name, &mut known);
+        }
+        let items = crate::coverage::items_of(self.service, self.catalog.operation(&self.f.service, &self.f.operation).map(|o| &o.spec));
+        for (c, cover) in case.covers.iter().enumerate() {
+            if !items.iter().any(|it| it.id == *cover && it.declared) {
+                self.err(&format!("/covers/{c}"), format!("`{cover}` is not a rule or parameter-limit item of this operation (see `conform coverage`)"));
+            }
+        }
+    }
+
+    fn check_given(&mut self, g: usize, given: &Given, known: &mut BTreeSet<String>) {
+        let Some(state) = self.service.provider_state(&given.state) else {
+            let names: Vec<_> = self.service.spec.provider_states.iter().map(|s| s.name.as_str()).collect();
+            return self.err(&format!("/given/{g}/state"), format!("unknown provider state `{}` (this service has: {})", given.state, names.join(", ")));
+        };
+        for (name, value) in &given.params {
+            let p = format!("/given/{g}/params/{}", escape_pointer(name));
+            let Some(param) = state.params.get(name) else {
+                self.err(&p, format!("provider state `{}` takes no parameter `{name}`", state.name));
+                continue;
+            };
+            let allowed = self.service.state_param_values(param);
+            if !allowed.is_empty() && !allowed.contains(value) {
+                self.err(&p, format!("`{value}` is not one of the documented values {}", serde_json::Value::Array(allowed.to_vec())));
+            }
+        }
+        for (name, param) in &state.params {
+            if param.required && !given.params.contains_key(name) {
+                self.err(&format!("/given/{g}"), format!("provider state `{}` needs parameter `{name}`", state.name));
+            }
+        }
+        known.extend(state.returns.iter().cloned());
+    }
+
+    fn check_vars(&mut self, pointer: &str, template: &str, known: &BTreeSet<String>) {
+        for name in vars::names(template) {
+            match vars::is_builtin(name) {
+                Ok(true) => {}
+                Ok(false) if known.contains(name) => {}
+                Ok(false) => self.err(pointer, format!("variable `{name}` is not set by a provider state or an earlier capture")),
+                Err(msg) => self.err(pointer, msg),
+            }
+        }
+    }
+
+    fn check_value_vars(&mut self, pointer: &str, v: &serde_json::Value, known: &BTreeSet<String>) {
+        match v {
+            serde_json::Value::String(s) => self.check_vars(pointer, s, known),
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    self.check_value_vars(&format!("{pointer}/{i}"), x, known);
+                }
+            }
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    self.check_value_vars(&format!("{pointer}/{}", escape_pointer(k)), x, known);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_step(&mut self, at: &str, step: &Step, default_op: &str, known: &mut BTreeSet<String>) {
+        let op_name = step.operation.as_deref().unwrap_or(default_op);
+        let Some(op) = self.service.operations.get(op_name).map(|o| &o.spec) else {
+            return self.err(&format!("{at}/operation"), format!("`{op_name}` is not an operation of `{}`", self.service.name()));
+        };
+        if let Some(probe) = &step.probe {
+            let r = &step.request;
+            if r.method.is_some() || !r.params.is_empty() || !r.headers.is_empty() || r.body.is_some() || r.path.is_some() || r.action.is_some() || r.auth != AuthMode::Default {
+                self.err(&format!("{at}/probe"), "a probe step sends no request".into());
+            }
+            if step.expect.exists.is_none() {
+                self.err(&format!("{at}/expect"), "a probe step needs `expect.exists`".into());
+            }
+            self.check_vars(&format!("{at}/probe/id"), &probe.id, known);
+            return;
+        }
+        if step.expect.exists.is_some() {
+            self.err(&format!("{at}/expect/exists"), "`exists` belongs to probe steps".into());
+        }
+        for (name, value) in &step.request.params {
+            let p = format!("{at}/request/params/{}", escape_pointer(name));
+            match op.parameter(name) {
+                None => self.err(&p, format!("`{op_name}` has no parameter `{name}`")),
+                Some(param) if param.credential => {
+                    self.err(&p, format!("`{name}` is a credential: it comes from the target's configuration, never from a case file"))
+                }
+                Some(_) => self.check_value_vars(&p, value, known),
+            }
+        }
+        for (name, value) in &step.request.headers {
+            let p = format!("{at}/request/headers/{}", escape_pointer(name));
+            let lower = name.to_ascii_lowercase();
+            if lower == "authorization" || lower == "x-auth-token" || lower.contains("security-token") {
+                self.err(&p, format!("`{name}` carries a secret: credentials come from the target's configuration"));
+            }
+            self.check_vars(&p, value, known);
+        }
+        if let Some(path) = &step.request.path {
+            self.check_vars(&format!("{at}/request/path"), path, known);
+        }
+        if step.request.action.is_some() && self.service.spec.protocol != Protocol::AlibabaRpc {
+            self.err(&format!("{at}/request/action"), "`action` applies to Alibaba RPC operations only".into());
+        }
+        self.check_expect(at, op, &step.expect, known);
+    }
+
+    fn check_expect(&mut self, at: &str, op: &OperationSpec, expect: &Expect, known: &mut BTreeSet<String>) {
+        match &expect.status {
+            None => self.err(&format!("{at}/expect"), "a request step needs `expect.status`".into()),
+            Some(status) => {
+                for s in status.statuses() {
+                    if op.response(s).is_none() {
+                        self.err(&format!("{at}/expect/status"), format!("status {s} is not among `{}`'s responses in the spec", op.operation));
+                    }
+                }
+            }
+        }
+        if let Some(code) = &expect.error_code {
+            let p = format!("{at}/expect/error_code");
+            if code.contains("${") {
+                self.check_vars(&p, code, known);
+            } else {
+                match self.service.error(Some(op), code) {
+                    None => self.err(&p, format!("`{code}` is not in the error catalogue of `{}`", op.operation)),
+                    Some(e) => {
+                        let documented = Provenance::of(&e.source).is_some_and(Provenance::is_documented);
+                        if !documented {
+                            self.err(&p, format!("`{code}` is not documented (its source is `{}`): a case may not assert it", e.source));
+                        }
+                        if let Some(st) = &expect.status {
+                            if !st.allows(e.status) {
+                                self.err(&p, format!("`{code}` comes with status {}, which `status` does not allow", e.status));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(schema) = &expect.schema {
+            if self.service.schema(Some(op), schema).is_none() {
+                self.err(&format!("{at}/expect/schema"), format!("unknown schema `{schema}`"));
+            }
+        }
+        for (pointer, check) in &expect.body {
+            if !(pointer.is_empty() || pointer.starts_with('/')) {
+                self.err(&format!("{at}/expect/body/{}", escape_pointer(pointer)), format!("`{pointer}` is not a JSON pointer"));
+            }
+            self.check_value_check(&format!("{at}/expect/body/{}", escape_pointer(pointer)), check, known);
+        }
+        for (name, check) in &expect.headers {
+            self.check_value_check(&format!("{at}/expect/headers/{}", escape_pointer(name)), check, known);
+        }
+        if let Some(ValueCheck::Matches(re)) = expect.body.values().chain(expect.headers.values()).find(|c| matches!(c, ValueCheck::Matches(r) if regex::Regex::new(r).is_err())) {
+            self.err(&format!("{at}/expect"), format!("`{re}` is not a valid regular expression"));
+        }
+        for (name, pointer) in &expect.capture {
+            if !(pointer.is_empty() || pointer.starts_with('/')) {
+                self.err(&format!("{at}/expect/capture/{}", escape_pointer(name)), format!("`{pointer}` is not a JSON pointer"));
+            }
+            known.insert(name.clone());
+        }
+    }
+
+    fn check_value_check(&mut self, pointer: &str, check: &ValueCheck, known: &BTreeSet<String>) {
+        match check {
+            ValueCheck::Equals(v) => self.check_value_vars(pointer, v, known),
+            ValueCheck::Type(t) => {
+                if !["string", "number", "integer", "boolean", "array", "object", "null"].contains(&t.as_str()) {
+                    self.err(pointer, format!("`{t}` is not a JSON type"));
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The commands behind the CLI, one file each; `main.rs` only parses arguments. Each returns
+//! an [`ExitCode`] from the documented set.
+
+pub mod coverage;
+pub mod embedded;
+pub mod emulate;
+pub mod lint;
+pub mod run;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::case::Suite;
+use crate::diag::Diagnostics;
+use crate::spec::Catalog;
+
+/// Exit codes, documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    /// Every selected case passed (skips allowed), or the command found nothing wrong.
+    Ok = 0,
+    /// A case failed, a coverage item is uncovered, a mutant survived.
+    Failed = 1,
+    /// Bad usage, a bad target, or a target that cannot be reached for provider states.
+    Usage = 2,
+    /// A case, spec or target file is invalid.
+    BadFile = 3,
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(c: ExitCode) -> Self {
+        std::process::ExitCode::from(c as u8)
+    }
+}
+
+/// Where specs and cases come from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub specs: Option<PathBuf>,
+    pub cases: Option<PathBuf>,
+}
+
+impl Sources {
+    pub fn catalog(&self) -> Result<Catalog, Diagnostics> {
+        match &self.specs {
+            Some(dir) => Catalog::load_dir(dir),
+            None => Catalog::bundled(),
+        }
+    }
+
+    pub fn suite(&self, catalog: &Catalog) -> Result<Suite, Diagnostics> {
+        match &self.cases {
+            Some(dir) => Suite::load_dir(catalog, dir),
+            None => Suite::bundled(catalog),
+        }
+    }
+
+    /// Both, or the diagnostics printed and [`ExitCode::BadFile`].
+    pub fn load(&self) -> Result<(Arc<Catalog>, Arc<Suite>), ExitCode> {
+        let catalog = self.catalog().map_err(report)?;
+        let suite = self.suite(&catalog).map_err(report)?;
+        Ok((Arc::new(catalog), Arc::new(suite)))
+    }
+}
+
+fn report(d: Diagnostics) -> ExitCode {
+    eprintln!("{d}");
+    ExitCode::BadFile
+}

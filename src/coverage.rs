@@ -1,0 +1,180 @@
+//! What the documents say, item by item, and which cases exercise each: every documented
+//! status and error code (read off the cases' expectations), every parameter limit and state
+//! rule (declared by a case's `covers`), and every value a rule enumerates (read off the
+//! declaring case's provider-state parameters).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::case::model::{Case, Step};
+use crate::case::Suite;
+use crate::spec::model::{Condition, OperationSpec, Provenance};
+use crate::spec::{Catalog, Service};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub service: String,
+    /// `None` for the service's common errors.
+    pub operation: Option<String>,
+    /// `status:403`, `error:ReplicationJob.Related`, `param:task_id:max_length`,
+    /// `rule:refuse-busy`, `rule:refuse-busy/source_state=cloning`.
+    pub id: String,
+    pub description: String,
+    pub source: String,
+    /// Covered through a case's `covers` (rules, limits) rather than its expectations.
+    #[serde(skip)]
+    pub declared: bool,
+    pub covered_by: Vec<String>,
+}
+
+fn documented(source: &str) -> bool {
+    Provenance::of(source).is_some_and(Provenance::is_documented)
+}
+
+/// The coverage items of one operation (with `op`) or of a service's common errors (`None`).
+pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut push = |id: String, description: String, source: &str, declared: bool| {
+        items.push(Item {
+            service: service.name().to_string(),
+            operation: op.map(|o| o.operation.clone()),
+            id,
+            description,
+            source: source.to_string(),
+            declared,
+            covered_by: Vec::new(),
+        })
+    };
+    let Some(op) = op else {
+        for e in service.spec.errors.iter().filter(|e| documented(&e.source)) {
+            push(format!("error:{}", e.code), format!("{} {}", e.status, e.message), &e.source, false);
+        }
+        return dedup(items);
+    };
+    for r in op.responses.iter().filter(|r| documented(&r.source)) {
+        push(format!("status:{}", r.status), r.description.clone(), &r.source, false);
+    }
+    for e in op.errors.iter().filter(|e| documented(&e.source)) {
+        push(format!("error:{}", e.code), format!("{} {}", e.status, e.message), &e.source, false);
+    }
+    // Credentials are the target's business, not a case's: their limits are not items.
+    for p in op.request.parameters.iter().filter(|p| documented(&p.source) && !p.credential) {
+        if p.required {
+            push(format!("param:{}:required", p.name), format!("`{}` is required", p.name), &p.source, true);
+        }
+        if let Some(n) = p.min_length {
+            push(format!("param:{}:min_length", p.name), format!("`{}` at least {n} characters", p.name), &p.source, true);
+        }
+        if let Some(n) = p.max_length {
+            push(format!("param:{}:max_length", p.name), format!("`{}` at most {n} characters", p.name), &p.source, true);
+        }
+    }
+    for rule in &op.rules {
+        push(format!("rule:{}", rule.id), rule.description.clone(), &rule.source, true);
+        for (fact, values) in enumerated(service, op, &rule.when) {
+            for v in values {
+                let attr = fact.split_once('.').map(|(_, a)| a).unwrap_or(&fact);
+                push(
+                    format!("rule:{}/{attr}={}", rule.id, crate::case::vars::text_of(&v)),
+                    format!("{} when {fact} is {v}", rule.description),
+                    &rule.source,
+                    true,
+                );
+            }
+        }
+    }
+    dedup(items)
+}
+
+/// One item per id (a code can answer several roles, e.g. the gateway's `APIGW.0301`).
+fn dedup(mut items: Vec<Item>) -> Vec<Item> {
+    let mut seen = std::collections::BTreeSet::new();
+    items.retain(|i| seen.insert(i.id.clone()));
+    items
+}
+
+/// The attribute values a rule's conditions single out: its `in` list, or the documented
+/// values outside its `not_in` list.
+fn enumerated(service: &Service, op: &OperationSpec, when: &std::collections::BTreeMap<String, Condition>) -> Vec<(String, Vec<Value>)> {
+    let mut out = Vec::new();
+    for (fact, cond) in when {
+        let Some((head, attr)) = fact.split_once('.') else { continue };
+        let resource = match head {
+            "target" => Some(&op.target.resource),
+            "param" => None,
+            other => op.target.related.get(other),
+        };
+        let Some(all) = resource.and_then(|r| service.spec.resources.get(r)).and_then(|r| r.attributes.get(attr)).map(|a| &a.values) else {
+            continue;
+        };
+        match cond {
+            Condition::In(vs) => out.push((fact.clone(), vs.clone())),
+            Condition::NotIn(vs) => out.push((fact.clone(), all.iter().filter(|v| !vs.contains(v)).cloned().collect())),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The resource attribute a provider-state parameter sets, as `resource.Attr`.
+fn attribute_values_set(service: &Service, case: &Case) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for g in &case.given {
+        let Some(state) = service.provider_state(&g.state) else { continue };
+        for (name, value) in &g.params {
+            if let Some(path) = state.params.get(name).and_then(|p| p.values_of.as_ref()) {
+                if let Some((_, attr)) = path.split_once('.') {
+                    out.push((attr.to_string(), value.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn steps(case: &Case) -> impl Iterator<Item = &Step> {
+    std::iter::once(&case.step).chain(case.then.iter().map(|n| &n.step))
+}
+
+/// Every item of every operation, with the cases that cover it.
+pub fn compute(catalog: &Catalog, suite: &Suite) -> Vec<Item> {
+    let mut items = Vec::new();
+    for service in catalog.services.values() {
+        items.extend(items_of(service, None));
+        for op in service.operations.values() {
+            items.extend(items_of(service, Some(&op.spec)));
+        }
+    }
+    for (file, case) in suite.cases() {
+        let Some(service) = catalog.service(&file.service) else { continue };
+        let case_id = format!("{}::{}::{}", file.service, file.operation, case.name);
+        let set_values = attribute_values_set(service, case);
+        for item in items.iter_mut().filter(|i| i.service == file.service) {
+            let hit = if item.declared {
+                item.operation.as_deref() == Some(file.operation.as_str())
+                    && match item.id.split_once('/') {
+                        None => case.covers.contains(&item.id),
+                        Some((rule, attr_value)) => {
+                            case.covers.iter().any(|c| c == rule)
+                                && set_values.iter().any(|(a, v)| format!("{a}={}", crate::case::vars::text_of(v)) == attr_value)
+                        }
+                    }
+            } else {
+                steps(case).any(|step| {
+                    let step_op = step.operation.as_deref().unwrap_or(&file.operation);
+                    let same_op = item.operation.as_deref().is_none_or(|o| o == step_op);
+                    same_op
+                        && match item.id.split_once(':') {
+                            Some(("status", s)) => step.expect.status.as_ref().is_some_and(|st| st.statuses().iter().any(|x| x.to_string() == s)),
+                            Some(("error", code)) => step.expect.error_code.as_deref() == Some(code),
+                            _ => false,
+                        }
+                })
+            };
+            if hit && !item.covered_by.contains(&case_id) {
+                item.covered_by.push(case_id.clone());
+            }
+        }
+    }
+    items
+}

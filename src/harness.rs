@@ -1,0 +1,142 @@
+//! The suite under `cargo test`: one libtest-mimic trial per case and format, named
+//! `service::Operation::case[::format]`, so the usual filter, `--list`, `--exact` and
+//! `--ignored` work, and cargo-nextest can run each trial alone in its own process.
+//!
+//! A crate that implements or mocks these APIs runs the suite against its own server from a
+//! `harness = false` test target:
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     conform::harness::Harness::bundled()
+//!         .against(|| async {
+//!             // Start your server here and describe it; keep it alive by returning it.
+//!             let target = conform::run::Target::from_url(
+//!                 "http://127.0.0.1:8080",
+//!                 Some("http://127.0.0.1:8080/__conform/provider-states"),
+//!                 &["huawei-workspace"],
+//!                 &|_| Default::default(),
+//!             )
+//!             .map_err(|e| e.to_string())?;
+//!             Ok((target, Box::new(()) as conform::harness::KeepAlive))
+//!         })
+//!         .main()
+//! }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use crate::case::Suite;
+use crate::run::{self, Outcome, RunContext, Selection, Target};
+use crate::spec::Catalog;
+
+/// Whatever must live as long as the trials run (a server handle).
+pub type KeepAlive = Box<dyn std::any::Any + Send + Sync>;
+
+type TargetFuture = Pin<Box<dyn Future<Output = Result<(Target, KeepAlive), String>> + Send>>;
+type TargetFactory = Box<dyn FnOnce() -> TargetFuture + Send>;
+
+struct Shared {
+    runtime: tokio::runtime::Runtime,
+    ctx: Result<Arc<RunContext>, String>,
+    _keep: Option<KeepAlive>,
+}
+
+/// A suite and the target it runs against, started lazily by the first trial that runs.
+pub struct Harness {
+    catalog: Arc<Catalog>,
+    suite: Arc<Suite>,
+    factory: Option<TargetFactory>,
+}
+
+impl Harness {
+    /// The specs and cases built into conform.
+    pub fn bundled() -> Harness {
+        let catalog = Catalog::bundled().unwrap_or_else(|d| fail_load(&d));
+        let suite = Suite::bundled(&catalog).unwrap_or_else(|d| fail_load(&d));
+        Harness::new(catalog, suite)
+    }
+
+    /// Your own specs and cases (e.g. extra cases for your server).
+    pub fn new(catalog: Catalog, suite: Suite) -> Harness {
+        Harness { catalog: Arc::new(catalog), suite: Arc::new(suite), factory: None }
+    }
+
+    /// The target: an async function that starts what is needed and describes it.
+    pub fn against<F, Fut>(mut self, start: F) -> Harness
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(Target, KeepAlive), String>> + Send + 'static,
+    {
+        self.factory = Some(Box::new(move || Box::pin(start())));
+        self
+    }
+
+    /// The built-in emulators, started in this process.
+    pub fn against_embedded(self) -> Harness {
+        let catalog = Arc::clone(&self.catalog);
+        self.against(move || async move {
+            let (running, target) = crate::command::embedded::start(catalog).await?;
+            Ok((target, Box::new(running) as KeepAlive))
+        })
+    }
+
+    /// The libtest-mimic trials.
+    pub fn trials(self) -> Vec<libtest_mimic::Trial> {
+        let planned = run::plan(&self.catalog, &self.suite, &Selection::default());
+        let shared: Arc<OnceLock<Shared>> = Arc::new(OnceLock::new());
+        let factory = Arc::new(parking_lot::Mutex::new(self.factory));
+        let (catalog, suite) = (self.catalog, self.suite);
+        planned
+            .into_iter()
+            .map(|trial| {
+                let shared = Arc::clone(&shared);
+                let factory = Arc::clone(&factory);
+                let (catalog, suite) = (Arc::clone(&catalog), Arc::clone(&suite));
+                let kind = trial.tags.join(",");
+                libtest_mimic::Trial::test(trial.id.clone(), move || {
+                    let s = shared.get_or_init(|| start(&factory, catalog, suite));
+                    let ctx = s.ctx.as_ref().map_err(|e| libtest_mimic::Failed::from(format!("the target could not be started: {e}")))?;
+                    let result = s.runtime.block_on(ctx.run_trial(&trial));
+                    match &result.outcome {
+                        Outcome::Pass => Ok(()),
+                        // Under cargo test every case must run: a skip is not a pass.
+                        Outcome::Skip(why) => Err(format!("skipped: {why}").into()),
+                        Outcome::Fail => Err(crate::report::terminal::line(&result).into()),
+                    }
+                })
+                .with_kind(kind)
+            })
+            .collect()
+    }
+
+    /// Parses libtest arguments, runs the trials and exits as libtest does.
+    pub fn main(self) -> std::process::ExitCode {
+        let args = libtest_mimic::Arguments::from_args();
+        let conclusion = libtest_mimic::run(&args, self.trials());
+        if conclusion.has_failed() {
+            std::process::ExitCode::from(101)
+        } else {
+            std::process::ExitCode::SUCCESS
+        }
+    }
+}
+
+fn start(factory: &parking_lot::Mutex<Option<TargetFactory>>, catalog: Arc<Catalog>, suite: Arc<Suite>) -> Shared {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    let f = factory.lock().take();
+    let (ctx, keep) = match f {
+        None => (Err("no target: call `against` or `against_embedded`".to_string()), None),
+        Some(f) => match runtime.block_on(f()) {
+            Ok((target, keep)) => (RunContext::new(catalog, suite, target).map(Arc::new), Some(keep)),
+            Err(e) => (Err(e), None),
+        },
+    };
+    Shared { runtime, ctx, _keep: keep }
+}
+
+fn fail_load(d: &crate::diag::Diagnostics) -> ! {
+    eprintln!("{d}");
+    std::process::exit(3)
+}

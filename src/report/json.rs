@@ -1,0 +1,25 @@
+//! The JSON report: the run's target, counts and every trial with its failures.
+
+use serde::Serialize;
+
+use crate::run::{Summary, TrialResult};
+
+#[derive(Serialize)]
+struct Report<'a> {
+    conform: &'static str,
+    target: &'a str,
+    summary: Summary,
+    duration_ms: u128,
+    trials: &'a [TrialResult],
+}
+
+pub fn render(target: &str, results: &[TrialResult], elapsed: std::time::Duration) -> String {
+    let report = Report {
+        conform: env!("CARGO_PKG_VERSION"),
+        target,
+        summary: Summary::of(results),
+        duration_ms: elapsed.as_millis(),
+        trials: results,
+    };
+    serde_json::to_string_pretty(&report).expect("the report serializes")
+}

@@ -1,0 +1,81 @@
+//! The terminal: one line per case as it finishes, details under each failure, a summary.
+
+use crate::run::{Outcome, Summary, TrialResult};
+
+fn ms(d: std::time::Duration) -> String {
+    format!("{:>7.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The line of one trial, plus the details of a failure.
+pub fn line(r: &TrialResult) -> String {
+    match &r.outcome {
+        Outcome::Pass => format!("pass  {}  {}", ms(r.duration), r.id),
+        Outcome::Skip(why) => format!("skip  {}  {}  ({why})", ms(r.duration), r.id),
+        Outcome::Fail => {
+            let mut s = format!("FAIL  {}  {}\n", ms(r.duration), r.id);
+            s.push_str(&format!("      clause: {}\n", r.clause));
+            for f in &r.failures {
+                s.push_str(&format!("      - {f}\n"));
+            }
+            if let Some(resp) = &r.response {
+                s.push_str("      answer:\n");
+                for l in resp.lines() {
+                    s.push_str(&format!("        {l}\n"));
+                }
+            }
+            s.truncate(s.trim_end().len());
+            s
+        }
+    }
+}
+
+pub fn notes(r: &TrialResult) -> Option<String> {
+    (!r.notes.is_empty()).then(|| r.notes.iter().map(|n| format!("      note: {n}")).collect::<Vec<_>>().join("\n"))
+}
+
+/// The closing lines: the failed ids again, and the counts (`N passed, N failed, N skipped`).
+pub fn summary(results: &[TrialResult], elapsed: std::time::Duration) -> String {
+    let s = Summary::of(results);
+    let mut out = String::new();
+    let failed: Vec<_> = results.iter().filter(|r| r.outcome == Outcome::Fail).collect();
+    if !failed.is_empty() {
+        out.push_str("\nfailed:\n");
+        for r in failed {
+            out.push_str(&format!("  {}\n", r.id));
+        }
+    }
+    out.push_str(&format!("\n{} passed, {} failed, {} skipped in {:.2}s", s.passed, s.failed, s.skipped, elapsed.as_secs_f64()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Failure;
+
+    fn result(outcome: Outcome) -> TrialResult {
+        TrialResult {
+            id: "s::Op::c".into(),
+            service: "s".into(),
+            operation: "Op".into(),
+            case: "c".into(),
+            format: None,
+            clause: "seed:x#y".into(),
+            outcome,
+            failures: vec![Failure::new("status", "", "200", "404")],
+            response: Some("DELETE /x → 404\n{}".into()),
+            notes: vec![],
+            duration: std::time::Duration::from_millis(3),
+        }
+    }
+
+    #[test]
+    fn lines_and_summary() {
+        assert_eq!(line(&result(Outcome::Pass)), "pass      3.0 ms  s::Op::c");
+        let fail = line(&result(Outcome::Fail));
+        assert!(fail.starts_with("FAIL      3.0 ms  s::Op::c\n      clause: seed:x#y\n      - status: expected 200, got 404\n      answer:\n        DELETE /x → 404"), "{fail}");
+        let s = summary(&[result(Outcome::Pass), result(Outcome::Fail), result(Outcome::Skip("x".into()))], std::time::Duration::from_millis(1500));
+        assert!(s.ends_with("1 passed, 1 failed, 1 skipped in 1.50s"), "{s}");
+        assert!(s.contains("failed:\n  s::Op::c"));
+    }
+}

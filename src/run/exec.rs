@@ -1,0 +1,344 @@
+//! Running one trial: provider states, the steps in order with their checks, teardown always.
+
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use super::request::{self, BuildError, Built, CaseCredentials};
+use super::states::{StateError, StatesClient};
+use super::{Outcome, RunContext, Trial, TrialResult};
+use crate::case::model::{tags, AuthMode, Case, Expect, Format, Step, ValueCheck};
+use crate::case::vars::{self, Vars};
+use crate::check::{self, body, Failure};
+use crate::spec::model::{BodyKind, OperationSpec, Protocol};
+use crate::spec::Service;
+
+/// A transport error in words, without the URL's query (which may hold a signature).
+pub fn transport_error(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "reading the answer failed"
+    } else {
+        "request failed"
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({detail})")
+    }
+}
+
+/// An answer as received.
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: bytes::Bytes,
+}
+
+enum StepEnd {
+    Passed,
+    Failed(Vec<Failure>, Option<String>),
+    Skipped(String),
+}
+
+impl RunContext {
+    /// Runs one trial to its end; never panics on what the target answers.
+    pub async fn run_trial(&self, trial: &Trial) -> TrialResult {
+        let started = Instant::now();
+        let (file, case) = self.suite.files.get(trial.file).and_then(|f| f.file.cases.get(trial.case).map(|c| (f, c))).expect("trials come from the suite");
+        let result = |outcome: Outcome, failures: Vec<Failure>, response: Option<String>, notes: Vec<String>| TrialResult {
+            id: trial.id.clone(),
+            service: file.service.clone(),
+            operation: file.operation.clone(),
+            case: case.name.clone(),
+            format: trial.format,
+            clause: case.clause.clone(),
+            outcome,
+            failures: failures.into_iter().map(|f| self.redact_failure(f)).collect(),
+            response: response.map(|r| self.redactor.redact(&r)),
+            notes: notes.into_iter().map(|n| self.redactor.redact(&n)).collect(),
+            duration: started.elapsed(),
+        };
+        let Some(service) = self.catalog.service(&file.service) else {
+            return result(Outcome::Skip(format!("unknown service `{}`", file.service)), vec![], None, vec![]);
+        };
+        let Some(svc_target) = self.target.services.get(&file.service) else {
+            return result(Outcome::Skip(format!("the target does not serve `{}`", file.service)), vec![], None, vec![]);
+        };
+        // Only `safe` cases may touch a target that does not allow destructive ones: a case
+        // that expects a refusal would still delete on a target that deviates.
+        if !case.tags.iter().any(|t| t == tags::SAFE) && !self.target.allow_destructive {
+            return result(Outcome::Skip("not tagged `safe`, and the target does not allow destructive cases".into()), vec![], None, vec![]);
+        }
+        if !case.given.is_empty() && self.target.states_url.is_none() {
+            return result(Outcome::Skip("needs provider states; the target has no provider-state URL".into()), vec![], None, vec![]);
+        }
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return result(Outcome::Skip("the run's deadline passed before this case started".into()), vec![], None, vec![]);
+        }
+
+        let mut vars = Vars::new();
+        let mut creds = CaseCredentials {
+            access_key_id: svc_target.credentials.access_key_id.clone(),
+            secret: svc_target.credentials.secret.clone(),
+            token: svc_target.credentials.token.clone(),
+        };
+        let mut notes = Vec::new();
+        let mut made: Vec<(String, Map<String, Value>, Map<String, Value>)> = Vec::new();
+        let states = self.target.states_url.as_ref().map(|url| StatesClient { client: &self.client, url, timeout: self.target.request_timeout });
+
+        // Setup, the steps and teardown share the case's part of the deadline; teardown runs
+        // whatever happened before it.
+        let body_of_case = async {
+            for given in &case.given {
+                let states = states.as_ref().expect("checked above");
+                let mut params: Map<String, Value> = given.params.clone().into_iter().collect();
+                params.insert("service".into(), Value::String(file.service.clone()));
+                match states.setup(&given.state, &params).await {
+                    Ok(setup) => {
+                        for (k, v) in &setup.values {
+                            vars.insert(k.clone(), v.clone());
+                        }
+                        if let Some(c) = setup.credentials {
+                            for s in [&c.secret, &c.token].into_iter().flatten() {
+                                self.redactor.add(s.expose().to_string());
+                            }
+                            creds = c;
+                        }
+                        made.push((given.state.clone(), params, setup.values));
+                    }
+                    Err(StateError::Unsupported(why)) => return StepEnd::Skipped(format!("provider state `{}`: {why}", given.state)),
+                    Err(StateError::Failed(why)) => {
+                        return StepEnd::Failed(vec![Failure::new("provider state", &given.state, "a successful setup", why)], None)
+                    }
+                }
+            }
+            let steps = std::iter::once((None, &case.step)).chain(case.then.iter().map(|n| (Some(n.name.as_str()), &n.step)));
+            for (name, step) in steps {
+                match self.run_step(service, &file.operation, case, step, svc_target, &creds, &mut vars, trial.format, states.as_ref()).await {
+                    StepEnd::Passed => {}
+                    StepEnd::Failed(mut failures, response) => {
+                        if let Some(name) = name {
+                            for f in &mut failures {
+                                f.check = format!("step `{name}`: {}", f.check);
+                            }
+                        }
+                        return StepEnd::Failed(failures, response);
+                    }
+                    skipped => return skipped,
+                }
+            }
+            StepEnd::Passed
+        };
+        let end = match tokio::time::timeout(remaining, body_of_case).await {
+            Ok(end) => end,
+            Err(_) => StepEnd::Failed(vec![Failure::new("deadline", "", "the case to finish before the run's deadline", format!("still running after {:?}", started.elapsed()))], None),
+        };
+        if let Some(states) = &states {
+            for (state, params, values) in made.iter().rev() {
+                if let Err(e) = states.teardown(state, params, values).await {
+                    notes.push(format!("teardown of `{state}` failed: {e:?}"));
+                }
+            }
+        }
+        match end {
+            StepEnd::Passed => result(Outcome::Pass, vec![], None, notes),
+            StepEnd::Failed(f, r) => result(Outcome::Fail, f, r, notes),
+            StepEnd::Skipped(why) => result(Outcome::Skip(why), vec![], None, notes),
+        }
+    }
+
+    fn redact_failure(&self, mut f: Failure) -> Failure {
+        f.expected = self.redactor.redact(&f.expected);
+        f.actual = self.redactor.redact(&f.actual);
+        f.at = self.redactor.redact(&f.at);
+        f
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_step(
+        &self,
+        service: &Service,
+        default_op: &str,
+        case: &Case,
+        step: &Step,
+        target: &super::target::ServiceTarget,
+        creds: &CaseCredentials,
+        vars: &mut Vars,
+        format: Option<Format>,
+        states: Option<&StatesClient<'_>>,
+    ) -> StepEnd {
+        if let Some(probe) = &step.probe {
+            let Some(states) = states else {
+                return StepEnd::Skipped("a probe step needs the target's provider-state URL".into());
+            };
+            let id = match vars::render(&probe.id, vars) {
+                Ok(id) => id,
+                Err(e) => return StepEnd::Failed(vec![Failure::new("case", "probe/id", "a value", e)], None),
+            };
+            return match (states.probe(&probe.resource, &id).await, step.expect.exists) {
+                (Ok(got), Some(want)) if got == want => StepEnd::Passed,
+                (Ok(got), want) => StepEnd::Failed(
+                    vec![Failure::new("probe", format!("{} {id}", probe.resource), if want == Some(true) { "exists" } else { "gone" }, if got { "exists" } else { "gone" })],
+                    None,
+                ),
+                (Err(StateError::Unsupported(why)), _) => StepEnd::Skipped(format!("probe: {why}")),
+                (Err(StateError::Failed(why)), _) => StepEnd::Failed(vec![Failure::new("probe", &probe.resource, "an answer", why)], None),
+            };
+        }
+        let op_name = step.operation.as_deref().unwrap_or(default_op);
+        let Some(op) = service.operations.get(op_name) else {
+            return StepEnd::Failed(vec![Failure::new("case", "operation", "an operation of the service", op_name)], None);
+        };
+        let built = match request::build(service, &op.spec, target, creds, &step.request, vars, format) {
+            Ok(b) => b,
+            Err(BuildError::Unsupported(why)) => return StepEnd::Skipped(why),
+            Err(BuildError::Case(why)) => return StepEnd::Failed(vec![Failure::new("case", "request", "a request that can be built", why)], None),
+        };
+        if step.request.auth == AuthMode::Replayed {
+            // The first sending must be accepted for the second to test replay protection.
+            if let Err(f) = self.send(&built).await {
+                return StepEnd::Failed(vec![f], None);
+            }
+        }
+        let answer = match self.send(&built).await {
+            Ok(a) => a,
+            Err(f) => return StepEnd::Failed(vec![f], None),
+        };
+        let failures = check_answer(self, service, &op.spec, case, &step.expect, &answer, vars, format);
+        if failures.is_empty() {
+            StepEnd::Passed
+        } else {
+            let response = format!("{} → {}\n{}", built.summary(), answer.status, body::shown(&answer.body));
+            StepEnd::Failed(failures, Some(response))
+        }
+    }
+
+    async fn send(&self, built: &Built) -> Result<Answer, Failure> {
+        let method = reqwest::Method::from_bytes(built.method.as_bytes()).map_err(|_| Failure::new("case", "request/method", "an HTTP method", &built.method))?;
+        let mut rb = self.client.request(method, built.url.clone()).timeout(self.target.request_timeout);
+        for (k, v) in &built.headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if !built.body.is_empty() {
+            rb = rb.body(built.body.clone());
+        }
+        let resp = rb.send().await.map_err(|e| Failure::new("transport", built.summary(), "an answer", transport_error(&e)))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = tokio::time::timeout(self.target.request_timeout, resp.bytes())
+            .await
+            .map_err(|_| Failure::new("transport", built.summary(), "the whole body", "timed out reading the body"))?
+            .map_err(|e| Failure::new("transport", built.summary(), "the whole body", transport_error(&e)))?;
+        Ok(Answer { status, headers, body })
+    }
+}
+
+fn pointer_get<'v>(v: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        Some(v)
+    } else {
+        v.pointer(pointer)
+    }
+}
+
+fn render_check(c: &ValueCheck, vars: &Vars) -> Result<ValueCheck, String> {
+    Ok(match c {
+        ValueCheck::Equals(v) => ValueCheck::Equals(vars::render_value(v, vars)?),
+        ValueCheck::Matches(r) => ValueCheck::Matches(vars::render(r, vars)?),
+        other => other.clone(),
+    })
+}
+
+/// Every check of one answer. Captures go into `vars` when the answer passes them.
+#[allow(clippy::too_many_arguments)]
+fn check_answer(ctx: &RunContext, service: &Service, op: &OperationSpec, _case: &Case, expect: &Expect, answer: &Answer, vars: &mut Vars, format: Option<Format>) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    if let Some(st) = &expect.status {
+        failures.extend(check::status::check(st, answer.status));
+    }
+    // The request id comes on every answer (a documented platform rule), whatever the status.
+    if let Some(h) = &service.spec.request_id.header {
+        let ok = answer.headers.get(h.as_str()).and_then(|v| v.to_str().ok()).is_some_and(|v| !v.trim().is_empty());
+        if !ok {
+            failures.push(Failure::new("request id", format!("header {h}"), "a request id", "none"));
+        }
+    }
+    for (name, check) in &expect.headers {
+        let got = answer.headers.get(name.as_str()).map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
+        match render_check(check, vars) {
+            Ok(c) => failures.extend(check::value::check("header", name, &c, got.as_ref())),
+            Err(e) => failures.push(Failure::new("case", format!("expect/headers/{name}"), "a value", e)),
+        }
+    }
+    let response = op.response(answer.status);
+    let is_error = answer.status >= 400;
+    let kind = match (response, service.spec.protocol) {
+        (Some(r), _) => r.body,
+        (None, Protocol::AlibabaRpc) => BodyKind::XmlOrJson,
+        (None, Protocol::HuaweiRest) => BodyKind::Json,
+    };
+    let format = if service.spec.protocol == Protocol::AlibabaRpc { format } else { None };
+    let decoded = match body::decode(kind, format, &answer.body) {
+        Ok(d) => d,
+        Err(f) => {
+            failures.push(f);
+            return failures;
+        }
+    };
+    let envelope = &service.spec.error_envelope;
+    let xml_root = response.and_then(|r| r.xml_root.as_deref()).or(if is_error { envelope.xml_root.as_deref() } else { None });
+    failures.extend(body::check_root(&decoded, xml_root));
+    let schema_name = expect.schema.as_deref().or(response.and_then(|r| r.schema.as_deref())).or(if is_error { Some(envelope.schema.as_str()) } else { None });
+    if let Some(name) = schema_name {
+        match ctx.schemas.get(service.name(), &op.operation, name) {
+            Some(v) => failures.extend(check::schema::check(name, v, &decoded.value)),
+            None => failures.push(Failure::new("spec", name, "a schema of that name", "none")),
+        }
+    }
+    if let Some(p) = &service.spec.request_id.body {
+        let ok = decoded.value.pointer(p).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
+        if !ok {
+            failures.push(Failure::new("request id", p.as_str(), "a non-empty string", decoded.value.pointer(p).map(check::value::brief).unwrap_or_else(|| "absent".into())));
+        }
+    }
+    if let Some(code) = &expect.error_code {
+        match vars::render(code, vars) {
+            Ok(want) => {
+                let got = decoded.value.pointer(&envelope.code);
+                failures.extend(check::value::check("error code", &envelope.code, &ValueCheck::Equals(Value::String(want)), got));
+            }
+            Err(e) => failures.push(Failure::new("case", "expect/error_code", "a value", e)),
+        }
+    }
+    for r in response.map(|r| r.headers.as_slice()).unwrap_or_default() {
+        if !answer.headers.contains_key(r.as_str()) {
+            failures.push(Failure::new("header", r.as_str(), "present (the spec lists it for this status)", "absent"));
+        }
+    }
+    for (pointer, check) in &expect.body {
+        match render_check(check, vars) {
+            Ok(c) => failures.extend(check::value::check("body", pointer, &c, pointer_get(&decoded.value, pointer))),
+            Err(e) => failures.push(Failure::new("case", format!("expect/body{pointer}"), "a value", e)),
+        }
+    }
+    for (name, pointer) in &expect.capture {
+        match pointer_get(&decoded.value, pointer) {
+            Some(v) => {
+                vars.insert(name.clone(), v.clone());
+            }
+            None => failures.push(Failure::new("capture", pointer.as_str(), format!("a value to capture as `{name}`"), "absent")),
+        }
+    }
+    failures
+}

@@ -1,0 +1,202 @@
+//! The runner: plans trials (a case, and for Alibaba a response format), runs them
+//! concurrently against a target with one HTTP client per run, and streams results.
+
+mod exec;
+pub mod redact;
+pub mod request;
+pub mod states;
+pub mod target;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::case::model::{default_formats, Format};
+use crate::case::Suite;
+use crate::check::schema::SchemaSet;
+use crate::check::Failure;
+use crate::spec::model::Protocol;
+use crate::spec::Catalog;
+pub use exec::transport_error;
+pub use redact::Redactor;
+pub use target::Target;
+
+/// One case in one format: the unit that passes, fails or is skipped.
+#[derive(Debug, Clone)]
+pub struct Trial {
+    /// `service::Operation::case` (`::json` / `::xml` for Alibaba).
+    pub id: String,
+    pub file: usize,
+    pub case: usize,
+    pub format: Option<Format>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", content = "reason", rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Skip(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrialResult {
+    pub id: String,
+    pub service: String,
+    pub operation: String,
+    pub case: String,
+    pub format: Option<Format>,
+    pub clause: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub failures: Vec<Failure>,
+    /// The failing answer, cut to a sane length.
+    pub response: Option<String>,
+    /// Teardown problems and the like: reported, not failing.
+    pub notes: Vec<String>,
+    #[serde(serialize_with = "ser_ms", rename = "duration_ms")]
+    pub duration: Duration,
+}
+
+fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0)
+}
+
+/// Which trials to run.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Substrings of trial ids (any one matches); empty = all.
+    pub filters: Vec<String>,
+    /// Filters must equal the id.
+    pub exact: bool,
+    /// Only cases carrying one of these tags.
+    pub tags: Vec<String>,
+    /// Leave out cases carrying one of these tags.
+    pub skip_tags: Vec<String>,
+    /// Only these Alibaba formats.
+    pub formats: Option<Vec<Format>>,
+    /// Only cases from these files (paths as the suite knows them, or their suffixes).
+    pub files: Vec<String>,
+}
+
+/// The trials of a suite, in file order, filtered.
+pub fn plan(catalog: &Catalog, suite: &Suite, sel: &Selection) -> Vec<Trial> {
+    let mut out = Vec::new();
+    for (fi, f) in suite.files.iter().enumerate() {
+        let path = f.doc.path.to_string_lossy();
+        if !sel.files.is_empty() && !sel.files.iter().any(|p| path.ends_with(p.trim_start_matches("./")) || path == p.as_str()) {
+            continue;
+        }
+        let alibaba = catalog.service(&f.service).is_some_and(|s| s.spec.protocol == Protocol::AlibabaRpc);
+        for (ci, c) in f.file.cases.iter().enumerate() {
+            if !sel.tags.is_empty() && !c.tags.iter().any(|t| sel.tags.contains(t)) {
+                continue;
+            }
+            if c.tags.iter().any(|t| sel.skip_tags.contains(t)) {
+                continue;
+            }
+            let base = format!("{}::{}::{}", f.service, f.operation, c.name);
+            let formats: Vec<Option<Format>> = if alibaba {
+                c.formats.clone().unwrap_or_else(default_formats).into_iter().filter(|fm| sel.formats.as_ref().is_none_or(|a| a.contains(fm))).map(Some).collect()
+            } else {
+                vec![None]
+            };
+            for format in formats {
+                let id = match format {
+                    Some(fm) => format!("{base}::{}", fm.as_str()),
+                    None => base.clone(),
+                };
+                let selected = sel.filters.is_empty() || sel.filters.iter().any(|flt| if sel.exact { &id == flt } else { id.contains(flt.as_str()) });
+                if selected {
+                    out.push(Trial { id, file: fi, case: ci, format, tags: c.tags.clone() });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Everything a run shares: built once, used by every trial.
+pub struct RunContext {
+    pub catalog: Arc<Catalog>,
+    pub suite: Arc<Suite>,
+    pub schemas: SchemaSet,
+    pub target: Target,
+    pub client: reqwest::Client,
+    pub redactor: Redactor,
+    pub deadline: Instant,
+}
+
+/// Installs the TLS crypto provider once per process (reqwest is built without a default).
+pub fn install_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+impl RunContext {
+    pub fn new(catalog: Arc<Catalog>, suite: Arc<Suite>, target: Target) -> Result<RunContext, String> {
+        install_crypto();
+        let schemas = SchemaSet::compile(&catalog)?;
+        let client = reqwest::Client::builder()
+            .connect_timeout(target.request_timeout)
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let redactor = Redactor::new(target.secrets());
+        let deadline = Instant::now() + target.deadline;
+        Ok(RunContext { catalog, suite, schemas, target, client, redactor, deadline })
+    }
+
+    /// Runs trials with at most `jobs` at once; `on_result` sees each as it finishes. Results
+    /// come back in plan order.
+    pub async fn run_all(self: &Arc<Self>, trials: Vec<Trial>, jobs: usize, mut on_result: impl FnMut(&TrialResult)) -> Vec<TrialResult> {
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+        let mut set = tokio::task::JoinSet::new();
+        let n = trials.len();
+        for (i, trial) in trials.into_iter().enumerate() {
+            let ctx = Arc::clone(self);
+            let sem = Arc::clone(&semaphore);
+            set.spawn(async move {
+                let _permit = sem.acquire_owned().await.expect("the semaphore is never closed");
+                (i, ctx.run_trial(&trial).await)
+            });
+        }
+        let mut results: Vec<Option<TrialResult>> = vec![None; n];
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok((i, r)) => {
+                    on_result(&r);
+                    results[i] = Some(r);
+                }
+                Err(e) => eprintln!("conform: a trial task ended abnormally: {e}"),
+            }
+        }
+        results.into_iter().flatten().collect()
+    }
+}
+
+/// Counts of a finished run.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl Summary {
+    pub fn of(results: &[TrialResult]) -> Summary {
+        let mut s = Summary::default();
+        for r in results {
+            match r.outcome {
+                Outcome::Pass => s.passed += 1,
+                Outcome::Fail => s.failed += 1,
+                Outcome::Skip(_) => s.skipped += 1,
+            }
+        }
+        s
+    }
+}

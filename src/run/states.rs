@@ -1,0 +1,86 @@
+//! The provider-state protocol (Pact style): before a case the harness POSTs
+//! `{"action":"setup","state":NAME,"params":{...}}` to the target's provider-state URL and gets
+//! back a JSON object of values (and maybe `credentials`); `"action":"teardown"` (with the
+//! values setup returned) after; `{"action":"probe","resource":R,"id":ID}` → `{"exists":bool}`.
+
+use serde_json::{json, Map, Value};
+
+use super::request::CaseCredentials;
+use crate::auth::Secret;
+
+/// What a setup handed back.
+#[derive(Debug, Clone, Default)]
+pub struct SetupResult {
+    pub values: Map<String, Value>,
+    pub credentials: Option<CaseCredentials>,
+}
+
+/// Why a state could not be used: the target does not offer it (skip the case) or failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateError {
+    /// The target refused the state or its parameters (4xx): skip with the reason.
+    Unsupported(String),
+    /// Unreachable, 5xx, or an answer that is not the protocol.
+    Failed(String),
+}
+
+pub struct StatesClient<'a> {
+    pub client: &'a reqwest::Client,
+    pub url: &'a url::Url,
+    pub timeout: std::time::Duration,
+}
+
+impl StatesClient<'_> {
+    async fn post(&self, body: &Value) -> Result<Value, StateError> {
+        let resp = self
+            .client
+            .post(self.url.clone())
+            .timeout(self.timeout)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| StateError::Failed(format!("provider-state endpoint {}: {}", self.url, super::exec::transport_error(&e))))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|e| StateError::Failed(format!("provider-state answer: {e}")))?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|_| {
+            StateError::Failed(format!("provider-state endpoint answered {status} with a body that is not JSON: {}", crate::check::body::shown(&bytes)))
+        })?;
+        match status {
+            200..=299 if value.is_object() => Ok(value),
+            200..=299 => Err(StateError::Failed(format!("provider-state endpoint answered {status} with {value}, not a JSON object"))),
+            400..=499 => {
+                let why = value.get("error").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| value.to_string());
+                Err(StateError::Unsupported(format!("the target cannot set this up ({status}): {why}")))
+            }
+            _ => Err(StateError::Failed(format!("provider-state endpoint answered {status}: {value}"))),
+        }
+    }
+
+    pub async fn setup(&self, state: &str, params: &Map<String, Value>) -> Result<SetupResult, StateError> {
+        let mut answer = self.post(&json!({"action": "setup", "state": state, "params": params})).await?;
+        let obj = answer.as_object_mut().expect("post checks for an object");
+        let credentials = match obj.remove("credentials") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(c)) => {
+                let get = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
+                Some(CaseCredentials {
+                    access_key_id: get("access_key_id"),
+                    secret: get("access_key_secret").map(Secret::new),
+                    token: get("token").map(Secret::new),
+                })
+            }
+            Some(_) => return Err(StateError::Failed("provider-state `credentials` must be an object".into())),
+        };
+        Ok(SetupResult { values: std::mem::take(obj), credentials })
+    }
+
+    pub async fn teardown(&self, state: &str, params: &Map<String, Value>, values: &Map<String, Value>) -> Result<(), StateError> {
+        self.post(&json!({"action": "teardown", "state": state, "params": params, "values": values})).await.map(|_| ())
+    }
+
+    pub async fn probe(&self, resource: &str, id: &str) -> Result<bool, StateError> {
+        let v = self.post(&json!({"action": "probe", "resource": resource, "id": id})).await?;
+        v.get("exists").and_then(Value::as_bool).ok_or_else(|| StateError::Failed(format!("probe answer {v} has no boolean `exists`")))
+    }
+}

@@ -1,0 +1,181 @@
+//! `conform lint` on broken specs and cases: every problem is found and located at
+//! `file:line:column`.
+
+use std::path::PathBuf;
+
+use conform::case::Suite;
+use conform::files::{bundled_cases, bundled_specs, SourceFile};
+use conform::spec::Catalog;
+
+fn file(path: &str, text: &str) -> SourceFile {
+    SourceFile { path: PathBuf::from(path), text: text.to_string() }
+}
+
+/// Lints the bundled specs and cases with `extra` case files added; the problems as text.
+fn lint_cases(extra: &[SourceFile]) -> String {
+    let catalog = Catalog::bundled().expect("the bundled specs are valid");
+    let mut cases = bundled_cases();
+    cases.extend_from_slice(extra);
+    match Suite::from_files(&catalog, &cases) {
+        Ok(_) => String::new(),
+        Err(d) => d.to_string(),
+    }
+}
+
+/// Lints the bundled specs with one file's text replaced.
+fn lint_spec_edit(path_end: &str, from: &str, to: &str) -> (String, String) {
+    let mut specs = bundled_specs();
+    let f = specs.iter_mut().find(|f| f.path.to_string_lossy().ends_with(path_end)).expect("the spec file exists");
+    assert!(f.text.contains(from), "`{from}` is in {path_end}");
+    f.text = f.text.replacen(from, to, 1);
+    let text = f.text.clone();
+    match Catalog::from_files(&specs) {
+        Ok(_) => (String::new(), text),
+        Err(d) => (d.to_string(), text),
+    }
+}
+
+/// 1-based line and column of the first occurrence of `needle`.
+fn locate(text: &str, needle: &str) -> (usize, usize) {
+    let at = text.find(needle).expect("needle present");
+    let line = text[..at].matches('\n').count() + 1;
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+const HEAD: &str = "operation: huawei-sms/DeleteTask\ncases:\n";
+
+fn case(body: &str) -> String {
+    format!("{HEAD}  - name: t\n    summary: s\n    clause: \"seed:002_c8c73ce1aa61a576.txt#URI\"\n    tags: [safe]\n{body}")
+}
+
+#[test]
+fn the_repository_is_clean() {
+    assert_eq!(lint_cases(&[]), "");
+}
+
+#[test]
+fn yaml_syntax_error() {
+    let out = lint_cases(&[file("cases/t.yaml", "operation: [huawei-sms/DeleteTask\ncases: []\n")]);
+    assert!(out.contains("cases/t.yaml:2:"), "{out}");
+    assert!(out.contains("YAML syntax"), "{out}");
+}
+
+#[test]
+fn unknown_operation() {
+    let out = lint_cases(&[file("cases/t.yaml", "operation: huawei-sms/DeleteTusk\ncases: []\n")]);
+    assert!(out.contains("cases/t.yaml:1:12: unknown operation `huawei-sms/DeleteTusk`"), "{out}");
+}
+
+#[test]
+fn unknown_field_is_a_schema_error() {
+    let text = case("    expect: {status: 200}\n    expekt: {status: 200}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(out.contains("cases/t.yaml:3:5:"), "{out}");
+    assert!(out.contains("expekt"), "{out}");
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let text = case("    expect: {status: two-hundred}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, _) = locate(&text, "two-hundred");
+    assert!(out.contains(&format!("cases/t.yaml:{l}:")), "{out}");
+}
+
+#[test]
+fn unknown_provider_state_and_parameter() {
+    let text = case("    given:\n      - state: task is there\n    expect: {status: 200}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "task is there");
+    assert!(out.contains(&format!("cases/t.yaml:{l}:{c}: unknown provider state `task is there`")), "{out}");
+
+    let text = case("    given:\n      - state: migration task exists\n        params: {source_state: flying, agent_connected: true}\n    expect: {status: 200}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "flying");
+    assert!(out.contains(&format!("cases/t.yaml:{l}:{c}: `\"flying\"` is not one of the documented values")), "{out}");
+}
+
+#[test]
+fn unknown_and_undocumented_error_codes() {
+    let text = case("    expect: {status: 403, error_code: SMS.0000}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "SMS.0000");
+    assert!(out.contains(&format!("cases/t.yaml:{l}:{c}: `SMS.0000` is not in the error catalogue")), "{out}");
+
+    // A code the spec marks as assumed may not be asserted.
+    let catalog = Catalog::bundled().unwrap();
+    let sms = catalog.service("huawei-sms").unwrap();
+    let op = &sms.operations["DeleteTask"].spec;
+    let assumed = op.errors.iter().find(|e| e.source.starts_with("assumed:")).expect("an assumed SMS code");
+    let text = case(&format!("    expect: {{status: {}, error_code: {}}}\n", assumed.status, assumed.code));
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(out.contains("is not documented") && out.contains("a case may not assert it"), "{out}");
+}
+
+#[test]
+fn variables_must_be_set() {
+    let text = case("    request: {params: {task_id: \"${task}\"}}\n    expect: {status: 200}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "\"${task}\"");
+    assert!(out.contains(&format!("cases/t.yaml:{l}:{c}: variable `task` is not set")), "{out}");
+}
+
+#[test]
+fn credentials_never_come_from_case_files() {
+    let text = case("    request: {headers: {X-Auth-Token: abc}}\n    expect: {status: 200}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(out.contains("carries a secret"), "{out}");
+}
+
+#[test]
+fn statuses_must_be_in_the_spec() {
+    let text = case("    expect: {status: 418}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(out.contains("status 418 is not among `DeleteTask`'s responses"), "{out}");
+}
+
+#[test]
+fn duplicate_case_names_and_bad_covers() {
+    let text = format!("{HEAD}  - name: t\n    summary: s\n    clause: \"seed:002_c8c73ce1aa61a576.txt#URI\"\n    tags: [safe]\n    covers: [rule:nope]\n    expect: {{status: 200}}\n  - name: t\n    summary: s\n    clause: \"seed:002_c8c73ce1aa61a576.txt#URI\"\n    tags: [safe]\n    expect: {{status: 200}}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(out.contains("case `t` is defined twice"), "{out}");
+    let (l, c) = locate(&text, "rule:nope");
+    assert!(out.contains(&format!("cases/t.yaml:{l}:{c}: `rule:nope` is not a rule")), "{out}");
+}
+
+#[test]
+fn clauses_trace_to_documents() {
+    let text = format!("{HEAD}  - name: t\n    summary: s\n    clause: \"seed:999_0000000000000000.txt#URI\"\n    tags: [safe]\n    expect: {{status: 200}}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(out.contains("is not a seed document"), "{out}");
+}
+
+#[test]
+fn spec_rule_with_unknown_code() {
+    let (out, text) = lint_spec_edit("alibaba-smc/DeleteSourceServer.yaml", "{error: SourceServerState.Invalid}", "{error: SourceServerState.Nope}");
+    let (l, c) = locate(&text, "SourceServerState.Nope");
+    assert!(out.contains(&format!("specs/alibaba-smc/DeleteSourceServer.yaml:{l}:{c}: unknown error code `SourceServerState.Nope`")), "{out}");
+}
+
+#[test]
+fn spec_source_must_name_a_seed() {
+    let (out, text) = lint_spec_edit("alibaba-smc/DeleteSourceServer.yaml", "seed:000_1b125f9be74a8cf8.txt#Request parameters", "seed:999_1b125f9be74a8cf8.txt#Request parameters");
+    let (l, _) = locate(&text, "seed:999_");
+    assert!(out.contains(&format!("specs/alibaba-smc/DeleteSourceServer.yaml:{l}:")), "{out}");
+    assert!(out.contains("is not a seed document listed in specs/sources.yaml"), "{out}");
+}
+
+#[test]
+fn spec_type_error_is_located() {
+    let (out, text) = lint_spec_edit("huawei-sms/DeleteTask.yaml", "max_length: 36", "max_length: thirty-six");
+    let (l, c) = locate(&text, "thirty-six");
+    assert!(out.contains(&format!("specs/huawei-sms/DeleteTask.yaml:{l}:{c}:")), "{out}");
+}
+
+#[test]
+fn spec_rule_fact_must_exist() {
+    let (out, text) = lint_spec_edit("alibaba-smc/DeleteSourceServer.yaml", "job.Status:", "job.Statos:");
+    let (l, c) = locate(&text, "job.Statos");
+    assert!(out.contains(&format!("specs/alibaba-smc/DeleteSourceServer.yaml:{l}:{c}: `job.Statos`: resource `replication_job` has no attribute `Statos`")), "{out}");
+}
