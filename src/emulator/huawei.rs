@@ -129,7 +129,12 @@ pub(super) fn handle(sh: &Shared, req: &Incoming) -> Handled {
                 op: Some(op),
                 request_id,
             },
-            Err(by_role(service, Some(op), ErrorRole::MethodNotAllowed, &vars)),
+            Err(by_role(
+                service,
+                Some(op),
+                ErrorRole::MethodNotAllowed,
+                &vars,
+            )),
         ),
         Routed::Operation {
             service,
