@@ -11,6 +11,7 @@ pub mod check;
 pub mod command;
 pub mod coverage;
 pub mod diag;
+pub mod emulator;
 pub mod files;
 pub mod harness;
 pub mod located;

@@ -3,6 +3,7 @@
 
 pub mod coverage;
 pub mod embedded;
+pub mod emulate;
 pub mod lint;
 pub mod run;
 

@@ -1,0 +1,39 @@
+//! `conform emulate`: the built-in emulators as a standalone server until Ctrl-C.
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::{ExitCode, Sources};
+use crate::emulator::{serve_standalone_on, EmulatorCredentials};
+
+pub fn emulate(sources: &Sources, host: IpAddr, port: u16, services: &[String]) -> ExitCode {
+    let catalog = match sources.catalog() {
+        Ok(c) => c,
+        Err(d) => {
+            eprintln!("{d}");
+            return ExitCode::BadFile;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("conform: cannot start the async runtime: {e}");
+            return ExitCode::Usage;
+        }
+    };
+    let addr = SocketAddr::new(host, port);
+    match runtime.block_on(serve_standalone_on(
+        &catalog,
+        addr,
+        services,
+        EmulatorCredentials::default(),
+    )) {
+        Ok(()) => ExitCode::Ok,
+        Err(e) => {
+            eprintln!("conform emulate: {e}");
+            ExitCode::Usage
+        }
+    }
+}

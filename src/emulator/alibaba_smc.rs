@@ -1,0 +1,572 @@
+//! Alibaba Cloud RPC services (SMC 2019-06-01) at `/`.
+//!
+//! GET or POST, parameters in the query or a form body (merged, query first). The action comes
+//! from the `x-acs-action` header (signature V3, ACS3-HMAC-SHA256 in `Authorization`) or the
+//! `Action` parameter (signature V1, HMAC-SHA1 in `Signature`). `Format` (any case) picks JSON
+//! or XML; without it a V1 request gets the spec's `formats.default` and a V3 request its
+//! `formats.v3_default`. Every answer carries a `RequestId` (upper-case UUID) where the spec's
+//! `request_id.body` says. Errors use the envelope `{RequestId, HostId, Code, Message,
+//! Recommend}` (or `<Error>…</Error>`, root from `error_envelope.xml_root`), with Content-Type
+//! exactly `application/json;charset=utf-8` or `text/xml;charset=utf-8`: the SDKs key on it.
+//!
+//! Order of checks: parameters decodable, action known, signature, permission, parameters,
+//! failure marks, state rules.
+
+use chrono::Utc;
+use serde_json::{Map, Value};
+
+use super::answer::{
+    by_code, by_role, by_roles, to_xml, top_field, Answer, AnswerContext, ErrorAnswer, Filler,
+    Format,
+};
+use super::params::check_all;
+use super::provider_states::{Made, Setup};
+use super::request::{decode_form, decode_pairs, first, random_chars, uuid, Incoming, LOWER_ALNUM};
+use super::rules::{decide_and_apply, Decision};
+use super::store::Record;
+use super::{Handled, Keys, Shared};
+use crate::auth::{alibaba_v1, alibaba_v3, AuthError, HttpParts};
+use crate::spec::model::{ErrorRole, OperationSpec, ParamIn, SigningScheme};
+use crate::spec::Service;
+
+pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
+pub const XML_CONTENT_TYPE: &str = "text/xml;charset=utf-8";
+
+/// Where a request stands while it is checked.
+struct Call<'a> {
+    service: &'a Service,
+    op: Option<&'a OperationSpec>,
+    format: Format,
+    v3: bool,
+    request_id: String,
+}
+
+pub(super) fn handle(sh: &Shared, req: &Incoming) -> Handled {
+    let service = first_service(sh);
+    let v3 = is_v3(req, None);
+    let mut call = Call {
+        service,
+        op: None,
+        format: default_format(service, v3),
+        v3,
+        request_id: uuid(true),
+    };
+    let result = process(sh, req, &mut call);
+    finish(req, &call, result)
+}
+
+/// A request to a path other than `/` when only Alibaba services are emulated.
+pub(super) fn route_not_found(sh: &Shared, req: &Incoming) -> Handled {
+    let service = first_service(sh);
+    let call = Call {
+        service,
+        op: None,
+        format: default_format(service, false),
+        v3: false,
+        request_id: uuid(true),
+    };
+    let err = by_role(
+        service,
+        None,
+        ErrorRole::RouteNotFound,
+        &[("path", &req.path), ("method", &req.method)],
+    );
+    finish(req, &call, Err(err))
+}
+
+fn first_service(sh: &Shared) -> &Service {
+    sh.routes
+        .alibaba_services
+        .first()
+        .and_then(|n| sh.service(n))
+        .expect("dispatch only calls the Alibaba handler when an Alibaba service is emulated")
+}
+
+/// A V3 request: signed in `Authorization`, or naming its action only in `x-acs-action` (the
+/// current SDK signing V1 sends `Action` in the query and `x-acs-action` too).
+fn is_v3(req: &Incoming, action_param: Option<&str>) -> bool {
+    req.header("authorization").is_some()
+        || (action_param.is_none() && req.header("x-acs-action").is_some())
+}
+
+fn default_format(service: &Service, v3: bool) -> Format {
+    let name = service
+        .spec
+        .formats
+        .as_ref()
+        .map(|f| {
+            if v3 {
+                f.v3_default.as_str()
+            } else {
+                f.default.as_str()
+            }
+        })
+        .unwrap_or("JSON");
+    parse_format(name).unwrap_or(Format::Json)
+}
+
+fn parse_format(name: &str) -> Option<Format> {
+    if name.eq_ignore_ascii_case("json") {
+        Some(Format::Json)
+    } else if name.eq_ignore_ascii_case("xml") {
+        Some(Format::Xml)
+    } else {
+        None
+    }
+}
+
+/// The format a request asks for: `Format` when the service supports it, else the default.
+fn requested_format(service: &Service, asked: Option<&str>, v3: bool) -> Format {
+    let supported = |f: &str| {
+        service
+            .spec
+            .formats
+            .as_ref()
+            .is_none_or(|fs| fs.supported.iter().any(|s| s.eq_ignore_ascii_case(f)))
+    };
+    asked
+        .filter(|f| supported(f))
+        .and_then(parse_format)
+        .unwrap_or_else(|| default_format(service, v3))
+}
+
+/// What a successful request did.
+struct Success {
+    status: u16,
+}
+
+fn process<'a>(
+    sh: &'a Shared,
+    req: &Incoming,
+    call: &mut Call<'a>,
+) -> Result<Success, ErrorAnswer> {
+    let invalid = |call: &Call<'_>, what: &str, value: &str| {
+        by_roles(
+            call.service,
+            call.op,
+            &[ErrorRole::InvalidParameter, ErrorRole::MalformedRequest],
+            &[("param", what), ("value", value)],
+        )
+    };
+    let query = decode_pairs(&req.query).map_err(|e| invalid(call, "query", &e.raw))?;
+    let mut params = query.clone();
+    if req.body_too_large {
+        return Err(by_roles(
+            call.service,
+            None,
+            &[ErrorRole::MalformedRequest, ErrorRole::InvalidParameter],
+            &[("param", "body")],
+        ));
+    }
+    if req.media_type().as_deref() == Some("application/x-www-form-urlencoded") {
+        params.extend(decode_form(&req.body).map_err(|e| invalid(call, "body", &e.raw))?);
+    }
+    call.format = requested_format(call.service, first(&params, "Format"), call.v3);
+
+    let action = req
+        .header("x-acs-action")
+        .or_else(|| first(&params, "Action"));
+    let Some(action) = action else {
+        return Err(by_role(
+            call.service,
+            None,
+            ErrorRole::MissingParameter,
+            &[("param", "Action")],
+        ));
+    };
+    let Some((service, op)) = sh.routes.actions.get(action).and_then(|(s, o)| {
+        sh.service(s)
+            .and_then(|svc| Some((svc, &svc.operations.get(o)?.spec)))
+    }) else {
+        return Err(by_role(
+            call.service,
+            None,
+            ErrorRole::UnknownAction,
+            &[("action", action)],
+        ));
+    };
+    call.service = service;
+    call.op = Some(op);
+    call.format = requested_format(service, first(&params, "Format"), call.v3);
+
+    let caller = authenticate(sh, req, &query, &params, call)?;
+    if caller
+        .as_deref()
+        .is_some_and(|ak| sh.store.is_forbidden_key(ak))
+    {
+        return Err(by_role(
+            service,
+            Some(op),
+            ErrorRole::Forbidden,
+            &[("action", action)],
+        ));
+    }
+
+    let typed = check_all(op, |loc, name| match loc {
+        ParamIn::Query => first(&params, name),
+        ParamIn::Header => req.header(name),
+        ParamIn::Path => None,
+    })
+    .map_err(|p| p.answer(service, Some(op)))?;
+
+    let target_id = first(&params, &op.target.id_param);
+    let kind = op.target.resource.as_str();
+    let decision = sh.store.with(|t| {
+        if let Some(status) = target_id
+            .and_then(|id| t.get(kind, id))
+            .and_then(|r| r.fail_status)
+        {
+            return Err(status);
+        }
+        Ok(decide_and_apply(t, &service.spec, op, target_id, &typed))
+    });
+    match decision {
+        Err(status) => Err(failure(service, op, status)),
+        Ok(Decision::Error { code, .. }) => {
+            Err(by_code(service, Some(op), &code, &[("action", action)]))
+        }
+        Ok(Decision::NoRule) => Err(by_role(service, Some(op), ErrorRole::InternalError, &[])),
+        Ok(Decision::Success { .. }) => Ok(Success {
+            status: success_status(op),
+        }),
+    }
+}
+
+/// The catalogue's error for a resource marked to fail with `status`.
+pub(super) fn failure(service: &Service, op: &OperationSpec, status: u16) -> ErrorAnswer {
+    let role = if status == 503 {
+        ErrorRole::ServiceUnavailable
+    } else {
+        ErrorRole::InternalError
+    };
+    by_role(service, Some(op), role, &[("status", &status.to_string())])
+}
+
+/// The first 2xx status the operation lists (200 when it lists none).
+pub(super) fn success_status(op: &OperationSpec) -> u16 {
+    op.responses
+        .iter()
+        .map(|r| r.status)
+        .find(|s| (200..300).contains(s))
+        .unwrap_or(200)
+}
+
+fn authenticate(
+    sh: &Shared,
+    req: &Incoming,
+    query: &[(String, String)],
+    params: &[(String, String)],
+    call: &Call<'_>,
+) -> Result<Option<String>, ErrorAnswer> {
+    let signing = &call.service.spec.signing;
+    let allows = |s: SigningScheme| signing.iter().any(|x| x.scheme == s);
+    let authorization = req.header("authorization");
+    let has_v1 = first(params, "Signature").is_some() || first(params, "AccessKeyId").is_some();
+    if signing.is_empty() {
+        // Unsigned requests are accepted; the caller is who the request claims to be.
+        let claimed = first(params, "AccessKeyId")
+            .map(str::to_string)
+            .or_else(|| {
+                authorization
+                    .and_then(|a| a.split("Credential=").nth(1))
+                    .map(|rest| rest.split(',').next().unwrap_or("").trim().to_string())
+            });
+        return Ok(claimed);
+    }
+    let keys = Keys {
+        access_key_id: &sh.creds.alibaba_access_key_id,
+        secret: &sh.creds.alibaba_access_key_secret,
+        store: &sh.store,
+    };
+    let now = Utc::now();
+    let (result, v1) = if authorization.is_some() && allows(SigningScheme::AlibabaV3) {
+        let parts = HttpParts {
+            method: &req.method,
+            path: if req.path.is_empty() { "/" } else { &req.path },
+            query,
+            headers: &req.headers,
+            body: &req.body,
+        };
+        (alibaba_v3::verify(&parts, &keys, &sh.nonces, now), false)
+    } else if has_v1 && allows(SigningScheme::AlibabaV1) {
+        (
+            alibaba_v1::verify(&req.method, params, &keys, &sh.nonces, now),
+            true,
+        )
+    } else if authorization.is_some() || has_v1 {
+        // Signed, but with a scheme this service does not take.
+        return Err(by_role(
+            call.service,
+            call.op,
+            ErrorRole::SignatureMismatch,
+            &[("string_to_sign", "")],
+        ));
+    } else {
+        return Err(by_roles(
+            call.service,
+            call.op,
+            &[ErrorRole::MissingCredentials, ErrorRole::MissingParameter],
+            &[("param", "AccessKeyId")],
+        ));
+    };
+    result.map(Some).map_err(|e| auth_error(call, &e, v1))
+}
+
+fn auth_error(call: &Call<'_>, err: &AuthError, v1: bool) -> ErrorAnswer {
+    let (s, op) = (call.service, call.op);
+    match err {
+        AuthError::Missing(what) if v1 => by_roles(
+            s,
+            op,
+            &[ErrorRole::MissingParameter, ErrorRole::MissingCredentials],
+            &[("param", what)],
+        ),
+        AuthError::Missing(what) => by_roles(
+            s,
+            op,
+            &[ErrorRole::MissingCredentials, ErrorRole::MissingParameter],
+            &[("param", what)],
+        ),
+        AuthError::Malformed(why) if v1 => by_roles(
+            s,
+            op,
+            &[ErrorRole::InvalidParameter, ErrorRole::SignatureMismatch],
+            &[("value", why), ("string_to_sign", "")],
+        ),
+        AuthError::Malformed(why) => by_roles(
+            s,
+            op,
+            &[ErrorRole::SignatureMismatch, ErrorRole::InvalidParameter],
+            &[("value", why), ("string_to_sign", "")],
+        ),
+        AuthError::UnknownKey => by_roles(
+            s,
+            op,
+            &[ErrorRole::UnknownAccessKey, ErrorRole::SignatureMismatch],
+            &[("string_to_sign", "")],
+        ),
+        AuthError::SignatureMismatch { string_to_sign } => by_role(
+            s,
+            op,
+            ErrorRole::SignatureMismatch,
+            &[("string_to_sign", string_to_sign)],
+        ),
+        AuthError::Expired => by_roles(
+            s,
+            op,
+            &[ErrorRole::ExpiredTimestamp, ErrorRole::SignatureMismatch],
+            &[("string_to_sign", "")],
+        ),
+        AuthError::NonceReused => by_roles(
+            s,
+            op,
+            &[ErrorRole::NonceUsed, ErrorRole::SignatureMismatch],
+            &[("string_to_sign", "")],
+        ),
+    }
+}
+
+fn finish(req: &Incoming, call: &Call<'_>, result: Result<Success, ErrorAnswer>) -> Handled {
+    let spec = &call.service.spec;
+    let rid_field = spec
+        .request_id
+        .body
+        .as_deref()
+        .map(top_field)
+        .unwrap_or("RequestId");
+    let mut ctx = AnswerContext {
+        service: spec.service.clone(),
+        operation: call.op.map(|o| o.operation.clone()),
+        format: call.format,
+        request_id: call.request_id.clone(),
+        error_code: None,
+        error_role: None,
+    };
+    let (status, root, body) = match result {
+        Ok(success) => {
+            let op = call.op.expect("a success has an operation");
+            let response = op.response(success.status);
+            let known = [(rid_field, Value::String(call.request_id.clone()))];
+            let filler = Filler {
+                known: &known,
+                message: "",
+                upper_ids: true,
+                service: call.service,
+                op: call.op,
+            };
+            let mut body = response
+                .and_then(|r| r.schema.as_deref())
+                .and_then(|s| filler.named(s))
+                .filter(Value::is_object)
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            if let Value::Object(map) = &mut body {
+                if !map.contains_key(rid_field) {
+                    map.insert(
+                        rid_field.to_string(),
+                        Value::String(call.request_id.clone()),
+                    );
+                }
+            }
+            let root = response
+                .and_then(|r| r.xml_root.clone())
+                .unwrap_or_else(|| {
+                    format!(
+                        "{}Response",
+                        op.request.action.as_deref().unwrap_or(&op.operation)
+                    )
+                });
+            (success.status, root, body)
+        }
+        Err(err) => {
+            ctx.error_code = Some(err.code.clone());
+            ctx.error_role = err.role;
+            let envelope = &spec.error_envelope;
+            let host = req.header("host").unwrap_or("localhost").to_string();
+            let product = spec.service.rsplit('-').next().unwrap_or(&spec.service);
+            let mut chars = product.chars();
+            let product: String = chars
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+                .collect();
+            let recommend = format!(
+                "https://api.aliyun.com/troubleshoot?q={}&product={product}&requestId={}",
+                err.code, call.request_id
+            );
+            let code_field = top_field(&envelope.code);
+            let message_field = top_field(&envelope.message);
+            let known = [
+                (rid_field, Value::String(call.request_id.clone())),
+                ("HostId", Value::String(host)),
+                (code_field, Value::String(err.code.clone())),
+                (message_field, Value::String(err.message.clone())),
+                ("Recommend", Value::String(recommend)),
+            ];
+            let mut map: Map<String, Value> = known
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            let filler = Filler {
+                known: &known,
+                message: &err.message,
+                upper_ids: true,
+                service: call.service,
+                op: call.op,
+            };
+            let schema = err.schema.as_deref().unwrap_or(&envelope.schema);
+            if let Some(Value::Object(extra)) = filler.named(schema) {
+                for (k, v) in extra {
+                    map.entry(k).or_insert(v);
+                }
+            }
+            let root = envelope
+                .xml_root
+                .clone()
+                .unwrap_or_else(|| "Error".to_string());
+            (err.status, root, Value::Object(map))
+        }
+    };
+    let (content_type, bytes) = match call.format {
+        Format::Json => (
+            JSON_CONTENT_TYPE,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ),
+        Format::Xml => (XML_CONTENT_TYPE, to_xml(&root, &body).into_bytes()),
+    };
+    let mut headers = vec![("Content-Type".to_string(), content_type.to_string())];
+    if let Some(h) = &spec.request_id.header {
+        headers.push((h.clone(), call.request_id.clone()));
+    }
+    Handled {
+        answer: Answer {
+            status,
+            headers,
+            body: bytes.into(),
+        },
+        ctx,
+    }
+}
+
+// ---- provider states ----
+
+pub const SOURCE_SERVER: &str = "source_server";
+pub const REPLICATION_JOB: &str = "replication_job";
+pub const INTERMEDIATE_INSTANCE: &str = "intermediate_instance";
+
+fn fresh(prefix: &str) -> String {
+    format!("{prefix}{}", random_chars(LOWER_ALNUM, 17))
+}
+
+/// Sets up an SMC provider state (see the spec's `provider_states`): source servers with a
+/// `State`, replication jobs with a `Status` using a source and owning an intermediate
+/// instance, and resources marked to fail.
+pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
+    let mut made = Made::default();
+    let source = |made: &mut Made, state: &str| -> String {
+        let id = fresh("s-");
+        made.record(Record::new(SOURCE_SERVER, &id).attr(s.attr_of("state", "State"), state));
+        made.value("SourceId", id.clone());
+        id
+    };
+    let job = |made: &mut Made, source_id: &str, status: &str, status_param: &str| -> String {
+        let id = fresh("j-");
+        let instance = fresh("i-");
+        made.record(
+            Record::new(REPLICATION_JOB, &id)
+                .attr(s.attr_of(status_param, "Status"), status)
+                .uses(SOURCE_SERVER, source_id),
+        );
+        made.record(Record::new(INTERMEDIATE_INSTANCE, &instance).uses(REPLICATION_JOB, &id));
+        made.value("JobId", id.clone());
+        made.value("IntermediateInstanceId", instance);
+        id
+    };
+    s.require_resource(SOURCE_SERVER)?;
+    match s.state.name.as_str() {
+        "source server exists" => {
+            source(&mut made, s.str("state").unwrap_or("Available"));
+        }
+        "source server has replication job" => {
+            s.require_resource(REPLICATION_JOB)?;
+            let sid = source(&mut made, s.str("state").unwrap_or("Available"));
+            job(
+                &mut made,
+                &sid,
+                s.str("job_status").unwrap_or("Stopped"),
+                "job_status",
+            );
+        }
+        "replication job exists" => {
+            s.require_resource(REPLICATION_JOB)?;
+            let sid = source(&mut made, "Available");
+            job(
+                &mut made,
+                &sid,
+                s.str("status").unwrap_or("Stopped"),
+                "status",
+            );
+        }
+        "service fails" => {
+            let status = s.fail_status()?;
+            let sid = source(&mut made, "Available");
+            if s.service.spec.resources.contains_key(REPLICATION_JOB) {
+                job(&mut made, &sid, "Stopped", "job_status");
+            }
+            for r in &mut made.records {
+                r.fail_status = Some(status);
+            }
+        }
+        other => {
+            return Err(format!(
+                "the emulator has no setup for `{other}` of `{}`",
+                s.service.name()
+            ))
+        }
+    }
+    // Intermediate instances only where the spec knows them.
+    if !s.service.spec.resources.contains_key(INTERMEDIATE_INSTANCE) {
+        made.records.retain(|r| r.kind != INTERMEDIATE_INSTANCE);
+    }
+    Ok(made)
+}

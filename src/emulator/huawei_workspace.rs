@@ -1,0 +1,43 @@
+//! Huawei Cloud Workspace app servers (`DELETE /v1/{project_id}/app-servers/{server_id}`):
+//! requests are served by [`super::huawei`] from the spec (a server that does not exist is a
+//! success, a malformed JSON body a 400, the 200 body `{"job_id": …}` from the response schema);
+//! this file sets up its provider states.
+
+use super::provider_states::{Made, Setup};
+use super::request::{hex32, uuid};
+use super::store::Record;
+
+pub const PROJECT: &str = "project";
+pub const APP_SERVER: &str = "app_server";
+
+/// `app server exists` {locked?} → {project_id, server_id}; `service fails` {status} → the same,
+/// the server marked to fail. Each setup makes a fresh project (32 hex digits, as Huawei
+/// project ids are) and a server (UUID) in it.
+pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
+    s.require_resource(APP_SERVER)?;
+    let mut made = Made::default();
+    let project_id = hex32();
+    let server_id = uuid(false);
+    if s.service.spec.resources.contains_key(PROJECT) {
+        made.record(Record::new(PROJECT, &project_id));
+    }
+    let server = Record::new(APP_SERVER, &server_id)
+        .attr(
+            s.attr_of("locked", "locked"),
+            s.bool("locked").unwrap_or(false),
+        )
+        .uses(PROJECT, &project_id);
+    match s.state.name.as_str() {
+        "app server exists" => made.record(server),
+        "service fails" => made.record(server.failing(Some(s.fail_status()?))),
+        other => {
+            return Err(format!(
+                "the emulator has no setup for `{other}` of `{}`",
+                s.service.name()
+            ))
+        }
+    }
+    made.value("project_id", project_id);
+    made.value("server_id", server_id);
+    Ok(made)
+}

@@ -1,0 +1,661 @@
+//! Built-in stateful emulators of the four APIs, all on one HTTP server.
+//!
+//! The emulators answer from the spec data they are given ([`EmulatorConfig::catalog`]), not
+//! from constants: routing (Alibaba `Action` / `x-acs-action`, Huawei path templates and
+//! methods), parameter checks (`required`, `type`, `min_length`/`max_length`), which signing
+//! schemes are verified (`signing`; an empty list accepts unsigned requests), every error's
+//! status, code and message (rule outcomes by code, fixed checks by [`ErrorRole`]), response
+//! formats and XML roots, and the state rules with their effects. A mutant is made by handing
+//! the emulator altered spec data, or by wrapping its answers with
+//! [`EmulatorConfig::answer_layer`].
+//!
+//! Layout: `alibaba_smc` (RPC, V1/V3 signatures, JSON/XML), `huawei` (REST routing and the API
+//! gateway's AK/SK and token checks, shared by `huawei_sms` and `huawei_workspace`), `rules`
+//! (state rules over facts), `store` (resources), `provider_states` (the
+//! `/__conform/provider-states` endpoint).
+//!
+//! Provider states: `POST /__conform/provider-states` with
+//! `{"action":"setup","state":NAME,"params":{…,"service":SERVICE}}` answers the state's
+//! `returns` (and `credentials` for `caller lacks permission`);
+//! `{"action":"teardown","state":NAME,"params":{…},"values":{…what setup returned}}` removes
+//! it; `{"action":"probe","resource":KIND,"id":ID}` answers `{"exists":bool}`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::auth::{KeyStore, NonceCache};
+use crate::diag::Diagnostics;
+use crate::spec::model::{ErrorRole, Protocol};
+use crate::spec::{Catalog, Service};
+
+mod alibaba_smc;
+pub mod answer;
+mod huawei;
+mod huawei_sms;
+mod huawei_workspace;
+mod params;
+mod provider_states;
+pub mod request;
+pub mod rules;
+pub mod store;
+#[cfg(test)]
+mod tests;
+
+pub use answer::{Answer, AnswerContext, Format};
+use request::Incoming;
+use store::Store;
+
+/// Path of the provider-state endpoint.
+pub const STATES_PATH: &str = "/__conform/provider-states";
+
+/// The credentials the emulators accept.
+///
+/// Defaults (test credentials, not secrets):
+/// - Alibaba: access key id `conform-alibaba-ak`, secret `conform-alibaba-secret`;
+/// - Huawei AK/SK: access key `CONFORMHUAWEIAK00000`, secret key `conform-huawei-sk`;
+/// - Huawei `X-Auth-Token`: `conform-test-token`.
+///
+/// [`EmulatorCredentials::with_env`] overrides them from `CONFORM_EMULATOR_ALIBABA_AK`,
+/// `CONFORM_EMULATOR_ALIBABA_SECRET`, `CONFORM_EMULATOR_HUAWEI_AK`,
+/// `CONFORM_EMULATOR_HUAWEI_SK` and `CONFORM_EMULATOR_TOKEN`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmulatorCredentials {
+    pub alibaba_access_key_id: String,
+    pub alibaba_access_key_secret: String,
+    pub huawei_access_key_id: String,
+    pub huawei_secret_access_key: String,
+    pub huawei_token: String,
+}
+
+impl EmulatorCredentials {
+    pub const DEFAULT_ALIBABA_AK: &'static str = "conform-alibaba-ak";
+    pub const DEFAULT_ALIBABA_SECRET: &'static str = "conform-alibaba-secret";
+    pub const DEFAULT_HUAWEI_AK: &'static str = "CONFORMHUAWEIAK00000";
+    pub const DEFAULT_HUAWEI_SK: &'static str = "conform-huawei-sk";
+    pub const DEFAULT_TOKEN: &'static str = "conform-test-token";
+
+    /// These credentials with each `CONFORM_EMULATOR_*` variable that is set (and not empty)
+    /// taking the place of its field.
+    pub fn with_env(self) -> EmulatorCredentials {
+        self.with_vars(|name| std::env::var(name).ok())
+    }
+
+    fn with_vars(mut self, var: impl Fn(&str) -> Option<String>) -> EmulatorCredentials {
+        let fields: [(&str, &mut String); 5] = [
+            (
+                "CONFORM_EMULATOR_ALIBABA_AK",
+                &mut self.alibaba_access_key_id,
+            ),
+            (
+                "CONFORM_EMULATOR_ALIBABA_SECRET",
+                &mut self.alibaba_access_key_secret,
+            ),
+            ("CONFORM_EMULATOR_HUAWEI_AK", &mut self.huawei_access_key_id),
+            (
+                "CONFORM_EMULATOR_HUAWEI_SK",
+                &mut self.huawei_secret_access_key,
+            ),
+            ("CONFORM_EMULATOR_TOKEN", &mut self.huawei_token),
+        ];
+        for (name, field) in fields {
+            if let Some(v) = var(name).filter(|v| !v.is_empty()) {
+                *field = v;
+            }
+        }
+        self
+    }
+
+    pub fn alibaba(&self) -> crate::auth::Credentials {
+        crate::auth::Credentials::new(
+            self.alibaba_access_key_id.clone(),
+            self.alibaba_access_key_secret.clone(),
+        )
+    }
+
+    pub fn huawei(&self) -> crate::auth::Credentials {
+        crate::auth::Credentials::new(
+            self.huawei_access_key_id.clone(),
+            self.huawei_secret_access_key.clone(),
+        )
+    }
+}
+
+impl Default for EmulatorCredentials {
+    fn default() -> Self {
+        EmulatorCredentials {
+            alibaba_access_key_id: Self::DEFAULT_ALIBABA_AK.into(),
+            alibaba_access_key_secret: Self::DEFAULT_ALIBABA_SECRET.into(),
+            huawei_access_key_id: Self::DEFAULT_HUAWEI_AK.into(),
+            huawei_secret_access_key: Self::DEFAULT_HUAWEI_SK.into(),
+            huawei_token: Self::DEFAULT_TOKEN.into(),
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorCredentials")
+            .field("alibaba_access_key_id", &self.alibaba_access_key_id)
+            .field("alibaba_access_key_secret", &"***")
+            .field("huawei_access_key_id", &self.huawei_access_key_id)
+            .field("huawei_secret_access_key", &"***")
+            .field("huawei_token", &"***")
+            .finish()
+    }
+}
+
+/// Rewrites an answer before it goes out (mutants).
+pub type AnswerLayer = Arc<dyn Fn(&AnswerContext, Answer) -> Answer + Send + Sync>;
+
+/// What an emulator runs on.
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// The spec data every behaviour comes from.
+    pub catalog: Arc<Catalog>,
+    pub credentials: EmulatorCredentials,
+    /// Applied to every answer of the emulated APIs (not to the provider-state endpoint).
+    pub answer_layer: Option<AnswerLayer>,
+    /// One line per request on stderr: method, path, status, service/operation, duration.
+    pub log: bool,
+}
+
+impl EmulatorConfig {
+    pub fn new(catalog: Arc<Catalog>) -> EmulatorConfig {
+        EmulatorConfig {
+            catalog,
+            credentials: EmulatorCredentials::default(),
+            answer_layer: None,
+            log: false,
+        }
+    }
+
+    /// The bundled specs with the default credentials.
+    pub fn bundled() -> Result<EmulatorConfig, Diagnostics> {
+        Ok(EmulatorConfig::new(Arc::new(Catalog::bundled()?)))
+    }
+}
+
+impl Default for EmulatorConfig {
+    /// The bundled specs ([`Catalog::bundled`]); they are checked by the test suite, so a
+    /// failure here is a broken build.
+    fn default() -> Self {
+        EmulatorConfig::bundled().unwrap_or_else(|d| panic!("the bundled specs do not load:\n{d}"))
+    }
+}
+
+impl fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field(
+                "services",
+                &self.catalog.services.keys().collect::<Vec<_>>(),
+            )
+            .field("credentials", &self.credentials)
+            .field("answer_layer", &self.answer_layer.is_some())
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+/// A path template segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    Literal(String),
+    Param(String),
+}
+
+#[derive(Debug, Clone)]
+struct HuaweiRoute {
+    service: String,
+    operation: String,
+    segments: Vec<Seg>,
+}
+
+/// Routing tables, built once from the catalogue.
+#[derive(Debug, Default)]
+struct Routes {
+    alibaba_services: Vec<String>,
+    /// Action → (service, operation).
+    actions: std::collections::HashMap<String, (String, String)>,
+    huawei_services: Vec<String>,
+    huawei: Vec<HuaweiRoute>,
+}
+
+impl Routes {
+    fn build(catalog: &Catalog) -> Routes {
+        let mut routes = Routes::default();
+        for (name, service) in &catalog.services {
+            match service.spec.protocol {
+                Protocol::AlibabaRpc => {
+                    routes.alibaba_services.push(name.clone());
+                    for (op_name, op) in &service.operations {
+                        let action = op
+                            .spec
+                            .request
+                            .action
+                            .clone()
+                            .unwrap_or_else(|| op_name.clone());
+                        routes
+                            .actions
+                            .entry(action)
+                            .or_insert((name.clone(), op_name.clone()));
+                    }
+                }
+                Protocol::HuaweiRest => {
+                    routes.huawei_services.push(name.clone());
+                    for (op_name, op) in &service.operations {
+                        let Some(path) = &op.spec.request.path else {
+                            continue;
+                        };
+                        let segments = split_path(path)
+                            .map(
+                                |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                                    Some(p) => Seg::Param(p.to_string()),
+                                    None => Seg::Literal(s.to_string()),
+                                },
+                            )
+                            .collect();
+                        routes.huawei.push(HuaweiRoute {
+                            service: name.clone(),
+                            operation: op_name.clone(),
+                            segments,
+                        });
+                    }
+                }
+            }
+        }
+        routes
+    }
+}
+
+/// Segments of a path after its leading `/` (`/v3/tasks/` → `v3`, `tasks`, ``).
+fn split_path(path: &str) -> impl Iterator<Item = &str> {
+    path.strip_prefix('/').unwrap_or(path).split('/')
+}
+
+/// State shared by all requests.
+struct Shared {
+    catalog: Arc<Catalog>,
+    creds: EmulatorCredentials,
+    layer: Option<AnswerLayer>,
+    log: bool,
+    store: Store,
+    nonces: NonceCache,
+    routes: Routes,
+}
+
+impl Shared {
+    fn new(config: EmulatorConfig) -> Shared {
+        Shared {
+            routes: Routes::build(&config.catalog),
+            catalog: config.catalog,
+            creds: config.credentials,
+            layer: config.answer_layer,
+            log: config.log,
+            store: Store::new(),
+            nonces: NonceCache::default(),
+        }
+    }
+
+    fn service(&self, name: &str) -> Option<&Service> {
+        self.catalog.service(name)
+    }
+}
+
+/// Secrets the emulators accept: the configured pair, then identities set up by provider
+/// states (which authenticate but lack permission).
+struct Keys<'a> {
+    access_key_id: &'a str,
+    secret: &'a str,
+    store: &'a Store,
+}
+
+impl KeyStore for Keys<'_> {
+    fn secret_for(&self, access_key_id: &str) -> Option<String> {
+        if access_key_id == self.access_key_id {
+            Some(self.secret.to_string())
+        } else {
+            self.store.identity_secret(access_key_id)
+        }
+    }
+}
+
+/// An answer with what it is for.
+struct Handled {
+    answer: Answer,
+    ctx: AnswerContext,
+}
+
+fn dispatch(sh: &Shared, req: &Incoming) -> Handled {
+    let root = req.path.is_empty() || req.path == "/";
+    if root && !sh.routes.alibaba_services.is_empty() {
+        return alibaba_smc::handle(sh, req);
+    }
+    if !sh.routes.huawei_services.is_empty() {
+        return huawei::handle(sh, req);
+    }
+    if !sh.routes.alibaba_services.is_empty() {
+        return alibaba_smc::route_not_found(sh, req);
+    }
+    let request_id = request::uuid(false);
+    Handled {
+        answer: Answer {
+            status: 404,
+            headers: vec![
+                (
+                    "Content-Type".into(),
+                    "application/json;charset=utf-8".into(),
+                ),
+                ("X-Request-Id".into(), request_id.clone()),
+            ],
+            body: serde_json::to_vec(&serde_json::json!({"error": "no service is emulated"}))
+                .unwrap_or_default()
+                .into(),
+        },
+        ctx: AnswerContext {
+            service: String::new(),
+            operation: None,
+            format: Format::Json,
+            request_id,
+            error_code: None,
+            error_role: Some(ErrorRole::RouteNotFound),
+        },
+    }
+}
+
+fn into_response(answer: Answer) -> Response {
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    for (name, value) in answer.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    response
+}
+
+async fn serve_api(State(sh): State<Arc<Shared>>, req: axum::extract::Request) -> Response {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, request::BODY_LIMIT).await.ok();
+    let incoming = Incoming::from_parts(&parts, body);
+    let Handled { mut answer, ctx } = dispatch(&sh, &incoming);
+    if let Some(layer) = &sh.layer {
+        answer = layer(&ctx, answer);
+    }
+    if sh.log {
+        log_line(
+            &incoming.method,
+            &incoming.path,
+            answer.status,
+            &ctx,
+            started.elapsed(),
+        );
+    }
+    into_response(answer)
+}
+
+fn log_line(method: &str, path: &str, status: u16, ctx: &AnswerContext, took: Duration) {
+    let service = if ctx.service.is_empty() {
+        "-"
+    } else {
+        &ctx.service
+    };
+    let operation = ctx.operation.as_deref().unwrap_or("-");
+    let code = ctx
+        .error_code
+        .as_deref()
+        .map(|c| format!(" {c}"))
+        .unwrap_or_default();
+    // The path only: query strings carry access key ids and signatures.
+    let path: String = path.chars().take(200).collect();
+    eprintln!(
+        "{method} {path} {status}{code} {service}/{operation} {:.1}ms",
+        took.as_secs_f64() * 1000.0
+    );
+}
+
+/// The emulators' router: provider states at [`STATES_PATH`], everything else to the APIs.
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(STATES_PATH, any(provider_states::serve))
+        .fallback(serve_api)
+        .with_state(shared)
+}
+
+/// Starts emulators.
+pub struct Emulator;
+
+impl Emulator {
+    /// Serves all the catalogue's services on `addr` (`127.0.0.1:0` for a free port) until
+    /// [`RunningEmulator::shutdown`] or drop.
+    pub async fn start(
+        config: EmulatorConfig,
+        addr: SocketAddr,
+    ) -> std::io::Result<RunningEmulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config));
+        let app = router(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        Ok(RunningEmulator {
+            addr,
+            shutdown: Some(tx),
+            task: Some(task),
+            shared,
+        })
+    }
+}
+
+/// A running emulator server.
+pub struct RunningEmulator {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+    shared: Arc<Shared>,
+}
+
+impl RunningEmulator {
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/__conform/provider-states`
+    pub fn states_url(&self) -> String {
+        format!("{}{STATES_PATH}", self.base_url())
+    }
+
+    /// The emulator's store (for tests and diagnostics).
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// Stops accepting connections and waits (up to 5 s) for requests in flight.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl fmt::Debug for RunningEmulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningEmulator")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+/// The catalogue restricted to `services` (all when empty); unknown names are an error.
+pub fn select_services(catalog: &Catalog, services: &[String]) -> anyhow::Result<Catalog> {
+    if services.is_empty() {
+        return Ok(catalog.clone());
+    }
+    let mut selected = Catalog {
+        services: Default::default(),
+        seeds: catalog.seeds.clone(),
+    };
+    for name in services {
+        match catalog.services.get(name) {
+            Some(s) => {
+                selected.services.insert(name.clone(), s.clone());
+            }
+            None => anyhow::bail!(
+                "unknown service `{name}`; the specs define: {}",
+                catalog
+                    .services
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+    Ok(selected)
+}
+
+/// `conform emulate`: serves the bundled specs' services (or those named in `services`) on
+/// `127.0.0.1:port` with `credentials` (overridden by the `CONFORM_EMULATOR_*` variables),
+/// logging one line per request to stderr, until Ctrl-C (or SIGTERM).
+pub async fn serve_standalone(
+    port: u16,
+    services: &[String],
+    credentials: EmulatorCredentials,
+) -> anyhow::Result<()> {
+    let catalog =
+        Catalog::bundled().map_err(|d| anyhow::anyhow!("the bundled specs do not load:\n{d}"))?;
+    serve_standalone_on(
+        &catalog,
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        services,
+        credentials,
+    )
+    .await
+}
+
+/// [`serve_standalone`] with the specs and the address given.
+pub async fn serve_standalone_on(
+    catalog: &Catalog,
+    addr: SocketAddr,
+    services: &[String],
+    credentials: EmulatorCredentials,
+) -> anyhow::Result<()> {
+    let catalog = select_services(catalog, services)?;
+    let names: Vec<String> = catalog.services.keys().cloned().collect();
+    let config = EmulatorConfig {
+        catalog: Arc::new(catalog),
+        credentials: credentials.with_env(),
+        answer_layer: None,
+        log: true,
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let addr = listener.local_addr()?;
+    eprintln!(
+        "conform emulator: http://{addr} serving {}; provider states at http://{addr}{STATES_PATH}; Ctrl-C stops",
+        names.join(", ")
+    );
+    let app = router(Arc::new(Shared::new(config)));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop_signal())
+        .await?;
+    eprintln!("conform emulator: stopped");
+    Ok(())
+}
+
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await;
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn credentials_from_env_and_debug_hides_secrets() {
+        let c = EmulatorCredentials::default().with_vars(|n| match n {
+            "CONFORM_EMULATOR_ALIBABA_AK" => Some("other-ak".into()),
+            "CONFORM_EMULATOR_TOKEN" => Some(String::new()),
+            _ => None,
+        });
+        assert_eq!(c.alibaba_access_key_id, "other-ak");
+        assert_eq!(c.huawei_token, EmulatorCredentials::DEFAULT_TOKEN);
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains("conform-alibaba-secret")
+                && !dbg.contains("conform-huawei-sk")
+                && !dbg.contains("conform-test-token"),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn path_segments_keep_empty_ones() {
+        assert_eq!(
+            split_path("/v3/tasks/").collect::<Vec<_>>(),
+            vec!["v3", "tasks", ""]
+        );
+        assert_eq!(split_path("/").collect::<Vec<_>>(), vec![""]);
+    }
+}
