@@ -47,30 +47,70 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
     };
     let Some(op) = op else {
         for e in service.spec.errors.iter().filter(|e| documented(&e.source)) {
-            push(format!("error:{}", e.code), format!("{} {}", e.status, e.message), &e.source, false);
+            push(
+                format!("error:{}", e.code),
+                format!("{} {}", e.status, e.message),
+                &e.source,
+                false,
+            );
         }
         return dedup(items);
     };
     for r in op.responses.iter().filter(|r| documented(&r.source)) {
-        push(format!("status:{}", r.status), r.description.clone(), &r.source, false);
+        push(
+            format!("status:{}", r.status),
+            r.description.clone(),
+            &r.source,
+            false,
+        );
     }
     for e in op.errors.iter().filter(|e| documented(&e.source)) {
-        push(format!("error:{}", e.code), format!("{} {}", e.status, e.message), &e.source, false);
+        push(
+            format!("error:{}", e.code),
+            format!("{} {}", e.status, e.message),
+            &e.source,
+            false,
+        );
     }
     // Credentials are the target's business, not a case's: their limits are not items.
-    for p in op.request.parameters.iter().filter(|p| documented(&p.source) && !p.credential) {
+    for p in op
+        .request
+        .parameters
+        .iter()
+        .filter(|p| documented(&p.source) && !p.credential)
+    {
         if p.required {
-            push(format!("param:{}:required", p.name), format!("`{}` is required", p.name), &p.source, true);
+            push(
+                format!("param:{}:required", p.name),
+                format!("`{}` is required", p.name),
+                &p.source,
+                true,
+            );
         }
         if let Some(n) = p.min_length {
-            push(format!("param:{}:min_length", p.name), format!("`{}` at least {n} characters", p.name), &p.source, true);
+            push(
+                format!("param:{}:min_length", p.name),
+                format!("`{}` at least {n} characters", p.name),
+                &p.source,
+                true,
+            );
         }
         if let Some(n) = p.max_length {
-            push(format!("param:{}:max_length", p.name), format!("`{}` at most {n} characters", p.name), &p.source, true);
+            push(
+                format!("param:{}:max_length", p.name),
+                format!("`{}` at most {n} characters", p.name),
+                &p.source,
+                true,
+            );
         }
     }
     for rule in &op.rules {
-        push(format!("rule:{}", rule.id), rule.description.clone(), &rule.source, true);
+        push(
+            format!("rule:{}", rule.id),
+            rule.description.clone(),
+            &rule.source,
+            true,
+        );
         for (fact, values) in enumerated(service, op, &rule.when) {
             for v in values {
                 let attr = fact.split_once('.').map(|(_, a)| a).unwrap_or(&fact);
@@ -95,21 +135,34 @@ fn dedup(mut items: Vec<Item>) -> Vec<Item> {
 
 /// The attribute values a rule's conditions single out: its `in` list, or the documented
 /// values outside its `not_in` list.
-fn enumerated(service: &Service, op: &OperationSpec, when: &std::collections::BTreeMap<String, Condition>) -> Vec<(String, Vec<Value>)> {
+fn enumerated(
+    service: &Service,
+    op: &OperationSpec,
+    when: &std::collections::BTreeMap<String, Condition>,
+) -> Vec<(String, Vec<Value>)> {
     let mut out = Vec::new();
     for (fact, cond) in when {
-        let Some((head, attr)) = fact.split_once('.') else { continue };
+        let Some((head, attr)) = fact.split_once('.') else {
+            continue;
+        };
         let resource = match head {
             "target" => Some(&op.target.resource),
             "param" => None,
             other => op.target.related.get(other),
         };
-        let Some(all) = resource.and_then(|r| service.spec.resources.get(r)).and_then(|r| r.attributes.get(attr)).map(|a| &a.values) else {
+        let Some(all) = resource
+            .and_then(|r| service.spec.resources.get(r))
+            .and_then(|r| r.attributes.get(attr))
+            .map(|a| &a.values)
+        else {
             continue;
         };
         match cond {
             Condition::In(vs) => out.push((fact.clone(), vs.clone())),
-            Condition::NotIn(vs) => out.push((fact.clone(), all.iter().filter(|v| !vs.contains(v)).cloned().collect())),
+            Condition::NotIn(vs) => out.push((
+                fact.clone(),
+                all.iter().filter(|v| !vs.contains(v)).cloned().collect(),
+            )),
             _ => {}
         }
     }
@@ -120,7 +173,9 @@ fn enumerated(service: &Service, op: &OperationSpec, when: &std::collections::BT
 fn attribute_values_set(service: &Service, case: &Case) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     for g in &case.given {
-        let Some(state) = service.provider_state(&g.state) else { continue };
+        let Some(state) = service.provider_state(&g.state) else {
+            continue;
+        };
         for (name, value) in &g.params {
             if let Some(path) = state.params.get(name).and_then(|p| p.values_of.as_ref()) {
                 if let Some((_, attr)) = path.split_once('.') {
@@ -146,7 +201,9 @@ pub fn compute(catalog: &Catalog, suite: &Suite) -> Vec<Item> {
         }
     }
     for (file, case) in suite.cases() {
-        let Some(service) = catalog.service(&file.service) else { continue };
+        let Some(service) = catalog.service(&file.service) else {
+            continue;
+        };
         let case_id = format!("{}::{}::{}", file.service, file.operation, case.name);
         let set_values = attribute_values_set(service, case);
         for item in items.iter_mut().filter(|i| i.service == file.service) {
@@ -156,7 +213,9 @@ pub fn compute(catalog: &Catalog, suite: &Suite) -> Vec<Item> {
                         None => case.covers.contains(&item.id),
                         Some((rule, attr_value)) => {
                             case.covers.iter().any(|c| c == rule)
-                                && set_values.iter().any(|(a, v)| format!("{a}={}", crate::case::vars::text_of(v)) == attr_value)
+                                && set_values.iter().any(|(a, v)| {
+                                    format!("{a}={}", crate::case::vars::text_of(v)) == attr_value
+                                })
                         }
                     }
             } else {
@@ -165,8 +224,14 @@ pub fn compute(catalog: &Catalog, suite: &Suite) -> Vec<Item> {
                     let same_op = item.operation.as_deref().is_none_or(|o| o == step_op);
                     same_op
                         && match item.id.split_once(':') {
-                            Some(("status", s)) => step.expect.status.as_ref().is_some_and(|st| st.statuses().iter().any(|x| x.to_string() == s)),
-                            Some(("error", code)) => step.expect.error_code.as_deref() == Some(code),
+                            Some(("status", s)) => {
+                                step.expect.status.as_ref().is_some_and(|st| {
+                                    st.statuses().iter().any(|x| x.to_string() == s)
+                                })
+                            }
+                            Some(("error", code)) => {
+                                step.expect.error_code.as_deref() == Some(code)
+                            }
                             _ => false,
                         }
                 })

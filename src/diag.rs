@@ -45,7 +45,14 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.file, self.pos) {
-            (Some(file), Some(p)) => write!(f, "{}:{}:{}: {}", file.display(), p.line, p.col, self.message),
+            (Some(file), Some(p)) => write!(
+                f,
+                "{}:{}:{}: {}",
+                file.display(),
+                p.line,
+                p.col,
+                self.message
+            ),
             (Some(file), None) => write!(f, "{}: {}", file.display(), self.message),
             _ => write!(f, "{}", self.message),
         }

@@ -52,9 +52,12 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Diagnostic> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Diagnostic::file(dir, format!("cannot read directory: {e}")))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Diagnostic::file(dir, format!("cannot read directory: {e}")))?;
     for entry in entries {
-        let path = entry.map_err(|e| Diagnostic::file(dir, format!("cannot read directory: {e}")))?.path();
+        let path = entry
+            .map_err(|e| Diagnostic::file(dir, format!("cannot read directory: {e}")))?
+            .path();
         if path.is_dir() {
             walk(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {

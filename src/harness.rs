@@ -60,7 +60,11 @@ impl Harness {
 
     /// Your own specs and cases (e.g. extra cases for your server).
     pub fn new(catalog: Catalog, suite: Suite) -> Harness {
-        Harness { catalog: Arc::new(catalog), suite: Arc::new(suite), factory: None }
+        Harness {
+            catalog: Arc::new(catalog),
+            suite: Arc::new(suite),
+            factory: None,
+        }
     }
 
     /// The target: an async function that starts what is needed and describes it.
@@ -97,7 +101,9 @@ impl Harness {
                 let kind = trial.tags.join(",");
                 libtest_mimic::Trial::test(trial.id.clone(), move || {
                     let s = shared.get_or_init(|| start(&factory, catalog, suite));
-                    let ctx = s.ctx.as_ref().map_err(|e| libtest_mimic::Failed::from(format!("the target could not be started: {e}")))?;
+                    let ctx = s.ctx.as_ref().map_err(|e| {
+                        libtest_mimic::Failed::from(format!("the target could not be started: {e}"))
+                    })?;
                     let result = s.runtime.block_on(ctx.run_trial(&trial));
                     match &result.outcome {
                         Outcome::Pass => Ok(()),
@@ -123,17 +129,34 @@ impl Harness {
     }
 }
 
-fn start(factory: &parking_lot::Mutex<Option<TargetFactory>>, catalog: Arc<Catalog>, suite: Arc<Suite>) -> Shared {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+fn start(
+    factory: &parking_lot::Mutex<Option<TargetFactory>>,
+    catalog: Arc<Catalog>,
+    suite: Arc<Suite>,
+) -> Shared {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
     let f = factory.lock().take();
     let (ctx, keep) = match f {
-        None => (Err("no target: call `against` or `against_embedded`".to_string()), None),
+        None => (
+            Err("no target: call `against` or `against_embedded`".to_string()),
+            None,
+        ),
         Some(f) => match runtime.block_on(f()) {
-            Ok((target, keep)) => (RunContext::new(catalog, suite, target).map(Arc::new), Some(keep)),
+            Ok((target, keep)) => (
+                RunContext::new(catalog, suite, target).map(Arc::new),
+                Some(keep),
+            ),
             Err(e) => (Err(e), None),
         },
     };
-    Shared { runtime, ctx, _keep: keep }
+    Shared {
+        runtime,
+        ctx,
+        _keep: keep,
+    }
 }
 
 fn fail_load(d: &crate::diag::Diagnostics) -> ! {

@@ -15,6 +15,7 @@ pub mod emulator;
 pub mod files;
 pub mod harness;
 pub mod located;
+pub mod mutate;
 pub mod report;
 pub mod run;
 pub mod spec;

@@ -70,7 +70,11 @@ impl Located {
 
     /// A diagnostic located at the key of the mapping entry `pointer` (for a wrong name).
     pub fn error_at_key(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
-        let pos = self.key_spans.get(pointer).copied().unwrap_or_else(|| self.pos(pointer));
+        let pos = self
+            .key_spans
+            .get(pointer)
+            .copied()
+            .unwrap_or_else(|| self.pos(pointer));
         Diagnostic::at(&self.path, pos, message)
     }
 
@@ -188,7 +192,8 @@ impl MarkedEventReceiver for Builder {
                     self.push_value(v, mark);
                 } else {
                     if let Some(Frame::Map(map, ptr, _)) = self.stack.last() {
-                        self.key_spans.insert(format!("{ptr}/{}", escape_pointer(&text)), pos);
+                        self.key_spans
+                            .insert(format!("{ptr}/{}", escape_pointer(&text)), pos);
                         // A block mapping's start event is marked after its first key; the
                         // key itself is where a reader sees the mapping begin.
                         if map.is_empty() {

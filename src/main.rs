@@ -8,7 +8,11 @@ use conform::command::{self, run::RunArgs, ExitCode, Sources};
 use conform::run::Selection;
 
 #[derive(Parser)]
-#[command(name = "conform", version, about = "Contract tests for cloud deletion APIs, and emulators of them")]
+#[command(
+    name = "conform",
+    version,
+    about = "Contract tests for cloud deletion APIs, and emulators of them"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,6 +34,26 @@ enum Command {
     },
     /// Serve the built-in emulators until Ctrl-C.
     Emulate(EmulateCli),
+    /// Run the suite against every mutant of the emulators: which cases catch which deviation.
+    Mutate(MutateCli),
+}
+
+#[derive(Args)]
+struct MutateCli {
+    #[command(flatten)]
+    sources: SourcesCli,
+    /// Only mutants whose id contains this (repeatable).
+    #[arg(long, short = 'f', value_name = "TEXT")]
+    filter: Vec<String>,
+    /// List the mutants and stop.
+    #[arg(long)]
+    list: bool,
+    /// Write the matrix as JSON here.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// How many mutants run at once (each with its own emulator).
+    #[arg(long, default_value_t = 4)]
+    parallel: usize,
 }
 
 #[derive(Args, Clone)]
@@ -44,7 +68,10 @@ struct SourcesCli {
 
 impl From<SourcesCli> for Sources {
     fn from(s: SourcesCli) -> Sources {
-        Sources { specs: s.specs, cases: s.cases }
+        Sources {
+            specs: s.specs,
+            cases: s.cases,
+        }
     }
 }
 
@@ -110,7 +137,11 @@ fn main() -> std::process::ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::Usage.into() } else { ExitCode::Ok.into() };
+            return if e.use_stderr() {
+                ExitCode::Usage.into()
+            } else {
+                ExitCode::Ok.into()
+            };
         }
     };
     let code = match cli.command {
@@ -133,7 +164,16 @@ fn main() -> std::process::ExitCode {
         }),
         Command::Lint(s) => command::lint::lint(&s.into()),
         Command::Coverage { sources, json } => command::coverage::coverage(&sources.into(), json),
-        Command::Emulate(e) => command::emulate::emulate(&e.sources.into(), e.host, e.port, &e.services),
+        Command::Mutate(m) => command::mutate::mutate(command::mutate::MutateArgs {
+            sources: m.sources.into(),
+            filters: m.filter,
+            list: m.list,
+            report_json: m.report_json,
+            parallel: m.parallel,
+        }),
+        Command::Emulate(e) => {
+            command::emulate::emulate(&e.sources.into(), e.host, e.port, &e.services)
+        }
     };
     code.into()
 }

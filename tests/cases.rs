@@ -2,5 +2,7 @@
 //! format). `cargo test --test cases -- <filter>` runs some; `-- --list` lists them.
 
 fn main() -> std::process::ExitCode {
-    conform::harness::Harness::bundled().against_embedded().main()
+    conform::harness::Harness::bundled()
+        .against_embedded()
+        .main()
 }

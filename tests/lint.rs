@@ -8,7 +8,10 @@ use conform::files::{bundled_cases, bundled_specs, SourceFile};
 use conform::spec::Catalog;
 
 fn file(path: &str, text: &str) -> SourceFile {
-    SourceFile { path: PathBuf::from(path), text: text.to_string() }
+    SourceFile {
+        path: PathBuf::from(path),
+        text: text.to_string(),
+    }
 }
 
 /// Lints the bundled specs and cases with `extra` case files added; the problems as text.
@@ -25,7 +28,10 @@ fn lint_cases(extra: &[SourceFile]) -> String {
 /// Lints the bundled specs with one file's text replaced.
 fn lint_spec_edit(path_end: &str, from: &str, to: &str) -> (String, String) {
     let mut specs = bundled_specs();
-    let f = specs.iter_mut().find(|f| f.path.to_string_lossy().ends_with(path_end)).expect("the spec file exists");
+    let f = specs
+        .iter_mut()
+        .find(|f| f.path.to_string_lossy().ends_with(path_end))
+        .expect("the spec file exists");
     assert!(f.text.contains(from), "`{from}` is in {path_end}");
     f.text = f.text.replacen(from, to, 1);
     let text = f.text.clone();
@@ -56,15 +62,24 @@ fn the_repository_is_clean() {
 
 #[test]
 fn yaml_syntax_error() {
-    let out = lint_cases(&[file("cases/t.yaml", "operation: [huawei-sms/DeleteTask\ncases: []\n")]);
+    let out = lint_cases(&[file(
+        "cases/t.yaml",
+        "operation: [huawei-sms/DeleteTask\ncases: []\n",
+    )]);
     assert!(out.contains("cases/t.yaml:2:"), "{out}");
     assert!(out.contains("YAML syntax"), "{out}");
 }
 
 #[test]
 fn unknown_operation() {
-    let out = lint_cases(&[file("cases/t.yaml", "operation: huawei-sms/DeleteTusk\ncases: []\n")]);
-    assert!(out.contains("cases/t.yaml:1:12: unknown operation `huawei-sms/DeleteTusk`"), "{out}");
+    let out = lint_cases(&[file(
+        "cases/t.yaml",
+        "operation: huawei-sms/DeleteTusk\ncases: []\n",
+    )]);
+    assert!(
+        out.contains("cases/t.yaml:1:12: unknown operation `huawei-sms/DeleteTusk`"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -88,12 +103,22 @@ fn unknown_provider_state_and_parameter() {
     let text = case("    given:\n      - state: task is there\n    expect: {status: 200}\n");
     let out = lint_cases(&[file("cases/t.yaml", &text)]);
     let (l, c) = locate(&text, "task is there");
-    assert!(out.contains(&format!("cases/t.yaml:{l}:{c}: unknown provider state `task is there`")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: unknown provider state `task is there`"
+        )),
+        "{out}"
+    );
 
     let text = case("    given:\n      - state: migration task exists\n        params: {source_state: flying, agent_connected: true}\n    expect: {status: 200}\n");
     let out = lint_cases(&[file("cases/t.yaml", &text)]);
     let (l, c) = locate(&text, "flying");
-    assert!(out.contains(&format!("cases/t.yaml:{l}:{c}: `\"flying\"` is not one of the documented values")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: `\"flying\"` is not one of the documented values"
+        )),
+        "{out}"
+    );
 }
 
 #[test]
@@ -101,16 +126,31 @@ fn unknown_and_undocumented_error_codes() {
     let text = case("    expect: {status: 403, error_code: SMS.0000}\n");
     let out = lint_cases(&[file("cases/t.yaml", &text)]);
     let (l, c) = locate(&text, "SMS.0000");
-    assert!(out.contains(&format!("cases/t.yaml:{l}:{c}: `SMS.0000` is not in the error catalogue")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: `SMS.0000` is not in the error catalogue"
+        )),
+        "{out}"
+    );
 
     // A code the spec marks as assumed may not be asserted.
     let catalog = Catalog::bundled().unwrap();
     let sms = catalog.service("huawei-sms").unwrap();
     let op = &sms.operations["DeleteTask"].spec;
-    let assumed = op.errors.iter().find(|e| e.source.starts_with("assumed:")).expect("an assumed SMS code");
-    let text = case(&format!("    expect: {{status: {}, error_code: {}}}\n", assumed.status, assumed.code));
+    let assumed = op
+        .errors
+        .iter()
+        .find(|e| e.source.starts_with("assumed:"))
+        .expect("an assumed SMS code");
+    let text = case(&format!(
+        "    expect: {{status: {}, error_code: {}}}\n",
+        assumed.status, assumed.code
+    ));
     let out = lint_cases(&[file("cases/t.yaml", &text)]);
-    assert!(out.contains("is not documented") && out.contains("a case may not assert it"), "{out}");
+    assert!(
+        out.contains("is not documented") && out.contains("a case may not assert it"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -118,7 +158,10 @@ fn variables_must_be_set() {
     let text = case("    request: {params: {task_id: \"${task}\"}}\n    expect: {status: 200}\n");
     let out = lint_cases(&[file("cases/t.yaml", &text)]);
     let (l, c) = locate(&text, "\"${task}\"");
-    assert!(out.contains(&format!("cases/t.yaml:{l}:{c}: variable `task` is not set")), "{out}");
+    assert!(
+        out.contains(&format!("cases/t.yaml:{l}:{c}: variable `task` is not set")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -132,7 +175,10 @@ fn credentials_never_come_from_case_files() {
 fn statuses_must_be_in_the_spec() {
     let text = case("    expect: {status: 418}\n");
     let out = lint_cases(&[file("cases/t.yaml", &text)]);
-    assert!(out.contains("status 418 is not among `DeleteTask`'s responses"), "{out}");
+    assert!(
+        out.contains("status 418 is not among `DeleteTask`'s responses"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -141,7 +187,10 @@ fn duplicate_case_names_and_bad_covers() {
     let out = lint_cases(&[file("cases/t.yaml", &text)]);
     assert!(out.contains("case `t` is defined twice"), "{out}");
     let (l, c) = locate(&text, "rule:nope");
-    assert!(out.contains(&format!("cases/t.yaml:{l}:{c}: `rule:nope` is not a rule")), "{out}");
+    assert!(
+        out.contains(&format!("cases/t.yaml:{l}:{c}: `rule:nope` is not a rule")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -153,29 +202,54 @@ fn clauses_trace_to_documents() {
 
 #[test]
 fn spec_rule_with_unknown_code() {
-    let (out, text) = lint_spec_edit("alibaba-smc/DeleteSourceServer.yaml", "{error: SourceServerState.Invalid}", "{error: SourceServerState.Nope}");
+    let (out, text) = lint_spec_edit(
+        "alibaba-smc/DeleteSourceServer.yaml",
+        "{error: SourceServerState.Invalid}",
+        "{error: SourceServerState.Nope}",
+    );
     let (l, c) = locate(&text, "SourceServerState.Nope");
     assert!(out.contains(&format!("specs/alibaba-smc/DeleteSourceServer.yaml:{l}:{c}: unknown error code `SourceServerState.Nope`")), "{out}");
 }
 
 #[test]
 fn spec_source_must_name_a_seed() {
-    let (out, text) = lint_spec_edit("alibaba-smc/DeleteSourceServer.yaml", "seed:000_1b125f9be74a8cf8.txt#Request parameters", "seed:999_1b125f9be74a8cf8.txt#Request parameters");
+    let (out, text) = lint_spec_edit(
+        "alibaba-smc/DeleteSourceServer.yaml",
+        "seed:000_1b125f9be74a8cf8.txt#Request parameters",
+        "seed:999_1b125f9be74a8cf8.txt#Request parameters",
+    );
     let (l, _) = locate(&text, "seed:999_");
-    assert!(out.contains(&format!("specs/alibaba-smc/DeleteSourceServer.yaml:{l}:")), "{out}");
-    assert!(out.contains("is not a seed document listed in specs/sources.yaml"), "{out}");
+    assert!(
+        out.contains(&format!("specs/alibaba-smc/DeleteSourceServer.yaml:{l}:")),
+        "{out}"
+    );
+    assert!(
+        out.contains("is not a seed document listed in specs/sources.yaml"),
+        "{out}"
+    );
 }
 
 #[test]
 fn spec_type_error_is_located() {
-    let (out, text) = lint_spec_edit("huawei-sms/DeleteTask.yaml", "max_length: 36", "max_length: thirty-six");
+    let (out, text) = lint_spec_edit(
+        "huawei-sms/DeleteTask.yaml",
+        "max_length: 36",
+        "max_length: thirty-six",
+    );
     let (l, c) = locate(&text, "thirty-six");
-    assert!(out.contains(&format!("specs/huawei-sms/DeleteTask.yaml:{l}:{c}:")), "{out}");
+    assert!(
+        out.contains(&format!("specs/huawei-sms/DeleteTask.yaml:{l}:{c}:")),
+        "{out}"
+    );
 }
 
 #[test]
 fn spec_rule_fact_must_exist() {
-    let (out, text) = lint_spec_edit("alibaba-smc/DeleteSourceServer.yaml", "job.Status:", "job.Statos:");
+    let (out, text) = lint_spec_edit(
+        "alibaba-smc/DeleteSourceServer.yaml",
+        "job.Status:",
+        "job.Statos:",
+    );
     let (l, c) = locate(&text, "job.Statos");
     assert!(out.contains(&format!("specs/alibaba-smc/DeleteSourceServer.yaml:{l}:{c}: `job.Statos`: resource `replication_job` has no attribute `Statos`")), "{out}");
 }

@@ -63,20 +63,38 @@ impl Suite {
                 }
             };
             let Some((service, operation)) = file.operation.split_once('/') else {
-                diags.push(doc.error_at("/operation", "write the operation as `<service>/<Operation>`"));
+                diags.push(doc.error_at(
+                    "/operation",
+                    "write the operation as `<service>/<Operation>`",
+                ));
                 continue;
             };
             let (service, operation) = (service.to_string(), operation.to_string());
             if catalog.operation(&service, &operation).is_none() {
-                diags.push(doc.error_at("/operation", format!("unknown operation `{}`", file.operation)));
+                diags.push(doc.error_at(
+                    "/operation",
+                    format!("unknown operation `{}`", file.operation),
+                ));
                 continue;
             }
-            if suite.files.iter().flat_map(|f| f.file.cases.iter().map(move |c| (f, c))).any(|(other, c)| {
-                other.service == service && other.operation == operation && file.cases.iter().any(|n| n.name == c.name)
-            }) {
+            if suite
+                .files
+                .iter()
+                .flat_map(|f| f.file.cases.iter().map(move |c| (f, c)))
+                .any(|(other, c)| {
+                    other.service == service
+                        && other.operation == operation
+                        && file.cases.iter().any(|n| n.name == c.name)
+                })
+            {
                 diags.push(doc.error_at("/operation", "a case of this file has the name of a case in another file of the same operation"));
             }
-            let loaded = LoadedFile { file, doc, service, operation };
+            let loaded = LoadedFile {
+                file,
+                doc,
+                service,
+                operation,
+            };
             check_file(catalog, &loaded, &mut diags);
             suite.files.push(loaded);
         }
@@ -85,13 +103,17 @@ impl Suite {
 
     /// Every case with its file, in file order.
     pub fn cases(&self) -> impl Iterator<Item = (&LoadedFile, &Case)> {
-        self.files.iter().flat_map(|f| f.file.cases.iter().map(move |c| (f, c)))
+        self.files
+            .iter()
+            .flat_map(|f| f.file.cases.iter().map(move |c| (f, c)))
     }
 }
 
 fn is_kebab(name: &str) -> bool {
     !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-')
 }
@@ -102,12 +124,26 @@ fn check_file(catalog: &Catalog, f: &LoadedFile, diags: &mut Diagnostics) {
     for (i, case) in f.file.cases.iter().enumerate() {
         let at = |p: &str| format!("/cases/{i}{p}");
         if !is_kebab(&case.name) {
-            diags.push(f.doc.error_at(&at("/name"), format!("`{}`: case names are kebab-case", case.name)));
+            diags.push(f.doc.error_at(
+                &at("/name"),
+                format!("`{}`: case names are kebab-case", case.name),
+            ));
         }
         if !names.insert(case.name.as_str()) {
-            diags.push(f.doc.error_at(&at("/name"), format!("case `{}` is defined twice", case.name)));
+            diags.push(f.doc.error_at(
+                &at("/name"),
+                format!("case `{}` is defined twice", case.name),
+            ));
         }
-        CaseChecker { catalog, service, f, case, base: at(""), diags: &mut *diags }.check();
+        CaseChecker {
+            catalog,
+            service,
+            f,
+            case,
+            base: at(""),
+            diags: &mut *diags,
+        }
+        .check();
     }
 }
 
@@ -146,13 +182,23 @@ impl CaseChecker<'_> {
         }
         let tags: BTreeSet<&str> = case.tags.iter().map(String::as_str).collect();
         if tags.contains(tags::SAFE) && tags.contains(tags::DESTRUCTIVE) {
-            self.err("/tags", "a case cannot be both `safe` (changes nothing on a real cloud) and `destructive`".into());
+            self.err(
+                "/tags",
+                "a case cannot be both `safe` (changes nothing on a real cloud) and `destructive`"
+                    .into(),
+            );
         }
         if tags.contains(tags::NEEDS_STATE) != !case.given.is_empty() {
-            self.err("/tags", "tag `needs-state` exactly when the case has `given` provider states".into());
+            self.err(
+                "/tags",
+                "tag `needs-state` exactly when the case has `given` provider states".into(),
+            );
         }
         if case.formats.is_some() && self.service.spec.protocol != Protocol::AlibabaRpc {
-            self.err("/formats", "`formats` applies to Alibaba RPC operations only".into());
+            self.err(
+                "/formats",
+                "`formats` applies to Alibaba RPC operations only".into(),
+            );
         }
         let mut known: BTreeSet<String> = BTreeSet::new();
         for (g, given) in case.given.iter().enumerate() {
@@ -162,11 +208,19 @@ impl CaseChecker<'_> {
         self.check_step("", &case.step, &op_name, &mut known);
         for (s, named) in case.then.iter().enumerate() {
             if !is_kebab(&named.name) {
-                self.err(&format!("/then/{s}/name"), format!("`{}`: step names are kebab-case", named.name));
+                self.err(
+                    &format!("/then/{s}/name"),
+                    format!("`{}`: step names are kebab-case", named.name),
+                );
             }
             self.check_step(&format!("/then/{s}"), &named.step, &op_name, &mut known);
         }
-        let items = crate::coverage::items_of(self.service, self.catalog.operation(&self.f.service, &self.f.operation).map(|o| &o.spec));
+        let items = crate::coverage::items_of(
+            self.service,
+            self.catalog
+                .operation(&self.f.service, &self.f.operation)
+                .map(|o| &o.spec),
+        );
         for (c, cover) in case.covers.iter().enumerate() {
             if !items.iter().any(|it| it.id == *cover && it.declared) {
                 self.err(&format!("/covers/{c}"), format!("`{cover}` is not a rule or parameter-limit item of this operation (see `conform coverage`)"));
@@ -176,23 +230,51 @@ impl CaseChecker<'_> {
 
     fn check_given(&mut self, g: usize, given: &Given, known: &mut BTreeSet<String>) {
         let Some(state) = self.service.provider_state(&given.state) else {
-            let names: Vec<_> = self.service.spec.provider_states.iter().map(|s| s.name.as_str()).collect();
-            return self.err(&format!("/given/{g}/state"), format!("unknown provider state `{}` (this service has: {})", given.state, names.join(", ")));
+            let names: Vec<_> = self
+                .service
+                .spec
+                .provider_states
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect();
+            return self.err(
+                &format!("/given/{g}/state"),
+                format!(
+                    "unknown provider state `{}` (this service has: {})",
+                    given.state,
+                    names.join(", ")
+                ),
+            );
         };
         for (name, value) in &given.params {
             let p = format!("/given/{g}/params/{}", escape_pointer(name));
             let Some(param) = state.params.get(name) else {
-                self.err_key(&p, format!("provider state `{}` takes no parameter `{name}`", state.name));
+                self.err_key(
+                    &p,
+                    format!(
+                        "provider state `{}` takes no parameter `{name}`",
+                        state.name
+                    ),
+                );
                 continue;
             };
             let allowed = self.service.state_param_values(param);
             if !allowed.is_empty() && !allowed.contains(value) {
-                self.err(&p, format!("`{value}` is not one of the documented values {}", serde_json::Value::Array(allowed.to_vec())));
+                self.err(
+                    &p,
+                    format!(
+                        "`{value}` is not one of the documented values {}",
+                        serde_json::Value::Array(allowed.to_vec())
+                    ),
+                );
             }
         }
         for (name, param) in &state.params {
             if param.required && !given.params.contains_key(name) {
-                self.err(&format!("/given/{g}"), format!("provider state `{}` needs parameter `{name}`", state.name));
+                self.err(
+                    &format!("/given/{g}"),
+                    format!("provider state `{}` needs parameter `{name}`", state.name),
+                );
             }
         }
         known.extend(state.returns.iter().cloned());
@@ -203,7 +285,12 @@ impl CaseChecker<'_> {
             match vars::is_builtin(name) {
                 Ok(true) => {}
                 Ok(false) if known.contains(name) => {}
-                Ok(false) => self.err(pointer, format!("variable `{name}` is not set by a provider state or an earlier capture")),
+                Ok(false) => self.err(
+                    pointer,
+                    format!(
+                        "variable `{name}` is not set by a provider state or an earlier capture"
+                    ),
+                ),
                 Err(msg) => self.err(pointer, msg),
             }
         }
@@ -226,24 +313,54 @@ impl CaseChecker<'_> {
         }
     }
 
-    fn check_step(&mut self, at: &str, step: &Step, default_op: &str, known: &mut BTreeSet<String>) {
+    fn check_step(
+        &mut self,
+        at: &str,
+        step: &Step,
+        default_op: &str,
+        known: &mut BTreeSet<String>,
+    ) {
         let op_name = step.operation.as_deref().unwrap_or(default_op);
         let Some(op) = self.service.operations.get(op_name).map(|o| &o.spec) else {
-            return self.err(&format!("{at}/operation"), format!("`{op_name}` is not an operation of `{}`", self.service.name()));
+            return self.err(
+                &format!("{at}/operation"),
+                format!(
+                    "`{op_name}` is not an operation of `{}`",
+                    self.service.name()
+                ),
+            );
         };
         if let Some(probe) = &step.probe {
             let r = &step.request;
-            if r.method.is_some() || !r.params.is_empty() || !r.headers.is_empty() || r.body.is_some() || r.path.is_some() || r.action.is_some() || r.auth != AuthMode::Default {
-                self.err(&format!("{at}/probe"), "a probe step sends no request".into());
+            if r.method.is_some()
+                || !r.params.is_empty()
+                || !r.headers.is_empty()
+                || r.body.is_some()
+                || r.path.is_some()
+                || r.action.is_some()
+                || r.auth != AuthMode::Default
+                || r.signing.is_some()
+                || !r.send_format
+            {
+                self.err(
+                    &format!("{at}/probe"),
+                    "a probe step sends no request".into(),
+                );
             }
             if step.expect.exists.is_none() {
-                self.err(&format!("{at}/expect"), "a probe step needs `expect.exists`".into());
+                self.err(
+                    &format!("{at}/expect"),
+                    "a probe step needs `expect.exists`".into(),
+                );
             }
             self.check_vars(&format!("{at}/probe/id"), &probe.id, known);
             return;
         }
         if step.expect.exists.is_some() {
-            self.err(&format!("{at}/expect/exists"), "`exists` belongs to probe steps".into());
+            self.err(
+                &format!("{at}/expect/exists"),
+                "`exists` belongs to probe steps".into(),
+            );
         }
         for (name, value) in &step.request.params {
             let p = format!("{at}/request/params/{}", escape_pointer(name));
@@ -258,7 +375,10 @@ impl CaseChecker<'_> {
         for (name, value) in &step.request.headers {
             let p = format!("{at}/request/headers/{}", escape_pointer(name));
             let lower = name.to_ascii_lowercase();
-            if lower == "authorization" || lower == "x-auth-token" || lower.contains("security-token") {
+            if lower == "authorization"
+                || lower == "x-auth-token"
+                || lower.contains("security-token")
+            {
                 self.err_key(&p, format!("`{name}` carries a secret: credentials come from the target's configuration"));
             }
             self.check_vars(&p, value, known);
@@ -266,19 +386,60 @@ impl CaseChecker<'_> {
         if let Some(path) = &step.request.path {
             self.check_vars(&format!("{at}/request/path"), path, known);
         }
-        if step.request.action.is_some() && self.service.spec.protocol != Protocol::AlibabaRpc {
-            self.err(&format!("{at}/request/action"), "`action` applies to Alibaba RPC operations only".into());
+        let alibaba = self.service.spec.protocol == Protocol::AlibabaRpc;
+        if step.request.action.is_some() && !alibaba {
+            self.err(
+                &format!("{at}/request/action"),
+                "`action` applies to Alibaba RPC operations only".into(),
+            );
+        }
+        if !step.request.send_format && !alibaba {
+            self.err(
+                &format!("{at}/request/send_format"),
+                "`send_format` applies to Alibaba RPC operations only".into(),
+            );
+        }
+        if let Some(s) = step.request.signing {
+            let fits = matches!(
+                (alibaba, s),
+                (true, SigningOverride::V1 | SigningOverride::V3)
+                    | (false, SigningOverride::Aksk | SigningOverride::Token)
+            );
+            if !fits {
+                self.err(
+                    &format!("{at}/request/signing"),
+                    format!(
+                        "`{s:?}` is not a signing scheme of `{}`",
+                        self.service.name()
+                    ),
+                );
+            }
         }
         self.check_expect(at, op, &step.expect, known);
     }
 
-    fn check_expect(&mut self, at: &str, op: &OperationSpec, expect: &Expect, known: &mut BTreeSet<String>) {
+    fn check_expect(
+        &mut self,
+        at: &str,
+        op: &OperationSpec,
+        expect: &Expect,
+        known: &mut BTreeSet<String>,
+    ) {
         match &expect.status {
-            None => self.err(&format!("{at}/expect"), "a request step needs `expect.status`".into()),
+            None => self.err(
+                &format!("{at}/expect"),
+                "a request step needs `expect.status`".into(),
+            ),
             Some(status) => {
                 for s in status.statuses() {
                     if op.response(s).is_none() {
-                        self.err(&format!("{at}/expect/status"), format!("status {s} is not among `{}`'s responses in the spec", op.operation));
+                        self.err(
+                            &format!("{at}/expect/status"),
+                            format!(
+                                "status {s} is not among `{}`'s responses in the spec",
+                                op.operation
+                            ),
+                        );
                     }
                 }
             }
@@ -289,9 +450,16 @@ impl CaseChecker<'_> {
                 self.check_vars(&p, code, known);
             } else {
                 match self.service.error(Some(op), code) {
-                    None => self.err(&p, format!("`{code}` is not in the error catalogue of `{}`", op.operation)),
+                    None => self.err(
+                        &p,
+                        format!(
+                            "`{code}` is not in the error catalogue of `{}`",
+                            op.operation
+                        ),
+                    ),
                     Some(e) => {
-                        let documented = Provenance::of(&e.source).is_some_and(Provenance::is_documented);
+                        let documented =
+                            Provenance::of(&e.source).is_some_and(Provenance::is_documented);
                         if !documented {
                             self.err(&p, format!("`{code}` is not documented (its source is `{}`): a case may not assert it", e.source));
                         }
@@ -304,26 +472,75 @@ impl CaseChecker<'_> {
                 }
             }
         }
+        for (status, extra) in &expect.by_status {
+            let p = format!("{at}/expect/by_status/{status}");
+            let Ok(status) = status.parse::<u16>() else {
+                self.err_key(&p, format!("`{status}` is not an HTTP status"));
+                continue;
+            };
+            if !expect.status.as_ref().is_some_and(|st| st.allows(status)) {
+                self.err_key(&p, format!("status {status} is not one `status` allows"));
+            }
+            if extra.status.is_some()
+                || extra.schema.is_some()
+                || !extra.capture.is_empty()
+                || extra.exists.is_some()
+                || !extra.by_status.is_empty()
+            {
+                self.err(
+                    &p,
+                    "`by_status` entries take only `error_code`, `headers` and `body`".into(),
+                );
+            }
+            let mut nested = extra.clone();
+            nested.status = Some(StatusExpect::One(status));
+            self.check_expect(&p, op, &nested, known);
+        }
         if let Some(schema) = &expect.schema {
             if self.service.schema(Some(op), schema).is_none() {
-                self.err(&format!("{at}/expect/schema"), format!("unknown schema `{schema}`"));
+                self.err(
+                    &format!("{at}/expect/schema"),
+                    format!("unknown schema `{schema}`"),
+                );
             }
         }
         for (pointer, check) in &expect.body {
             if !(pointer.is_empty() || pointer.starts_with('/')) {
-                self.err(&format!("{at}/expect/body/{}", escape_pointer(pointer)), format!("`{pointer}` is not a JSON pointer"));
+                self.err(
+                    &format!("{at}/expect/body/{}", escape_pointer(pointer)),
+                    format!("`{pointer}` is not a JSON pointer"),
+                );
             }
-            self.check_value_check(&format!("{at}/expect/body/{}", escape_pointer(pointer)), check, known);
+            self.check_value_check(
+                &format!("{at}/expect/body/{}", escape_pointer(pointer)),
+                check,
+                known,
+            );
         }
         for (name, check) in &expect.headers {
-            self.check_value_check(&format!("{at}/expect/headers/{}", escape_pointer(name)), check, known);
+            self.check_value_check(
+                &format!("{at}/expect/headers/{}", escape_pointer(name)),
+                check,
+                known,
+            );
         }
-        if let Some(ValueCheck::Matches(re)) = expect.body.values().chain(expect.headers.values()).find(|c| matches!(c, ValueCheck::Matches(r) if regex::Regex::new(r).is_err())) {
-            self.err(&format!("{at}/expect"), format!("`{re}` is not a valid regular expression"));
+        if let Some(ValueCheck::Matches(re)) = expect
+            .body
+            .values()
+            .chain(expect.headers.values())
+            .find(|c| matches!(c, ValueCheck::Matches(r) if regex::Regex::new(r).is_err()))
+        {
+            self.err(
+                &format!("{at}/expect"),
+                format!("`{re}` is not a valid regular expression"),
+            );
         }
         for (name, pointer) in &expect.capture {
             if !(pointer.is_empty() || pointer.starts_with('/')) {
-                self.err(&format!("{at}/expect/capture/{}", escape_pointer(name)), format!("`{pointer}` is not a JSON pointer"));
+                self.err(
+                    &format!("{at}/expect/capture/{}", escape_pointer(name)),
+                    format!("`{pointer}` is not a JSON pointer"),
+                );
             }
             known.insert(name.clone());
         }
@@ -333,7 +550,11 @@ impl CaseChecker<'_> {
         match check {
             ValueCheck::Equals(v) => self.check_value_vars(pointer, v, known),
             ValueCheck::Type(t) => {
-                if !["string", "number", "integer", "boolean", "array", "object", "null"].contains(&t.as_str()) {
+                if ![
+                    "string", "number", "integer", "boolean", "array", "object", "null",
+                ]
+                .contains(&t.as_str())
+                {
                     self.err(pointer, format!("`{t}` is not a JSON type"));
                 }
             }

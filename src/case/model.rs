@@ -92,7 +92,7 @@ pub struct Step {
     pub expect: Expect,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     /// Override the method (first of the operation's methods by default).
@@ -116,6 +116,42 @@ pub struct Request {
     pub path: Option<String>,
     #[serde(default)]
     pub auth: AuthMode,
+    /// Sign this step with another scheme than the target's (the target must hold its
+    /// credentials): Alibaba `v1`/`v3`, Huawei `aksk`/`token`.
+    #[serde(default)]
+    pub signing: Option<SigningOverride>,
+    /// Alibaba: `false` sends no `Format`, to test the documented default.
+    #[serde(default = "yes")]
+    pub send_format: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            method: None,
+            params: BTreeMap::new(),
+            headers: BTreeMap::new(),
+            body: None,
+            action: None,
+            path: None,
+            auth: AuthMode::Default,
+            signing: None,
+            send_format: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SigningOverride {
+    V1,
+    V3,
+    Aksk,
+    Token,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +204,19 @@ pub struct Expect {
     /// For a probe step: whether the resource must exist.
     #[serde(default)]
     pub exists: Option<bool>,
+    /// More checks that apply only when the answer has that status: where sources disagree on
+    /// the status, each status still brings what its source documents (e.g. `401` from the
+    /// gateway with `APIGW.0301`). Only `error_code`, `headers` and `body` here.
+    /// (Keys are statuses written as text: YAML keys are strings here.)
+    #[serde(default)]
+    pub by_status: BTreeMap<String, Expect>,
+}
+
+impl Expect {
+    /// The extra checks for an answer of this status.
+    pub fn for_status(&self, status: u16) -> Option<&Expect> {
+        self.by_status.get(&status.to_string())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,7 +224,10 @@ pub struct Expect {
 pub enum StatusExpect {
     One(u16),
     /// A set of statuses, with the reason more than one is allowed.
-    AnyOf { any_of: Vec<u16>, why: String },
+    AnyOf {
+        any_of: Vec<u16>,
+        why: String,
+    },
 }
 
 impl StatusExpect {

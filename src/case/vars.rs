@@ -31,10 +31,9 @@ pub fn is_builtin(name: &str) -> Result<bool, String> {
         return Ok(true);
     }
     if let Some(n) = name.strip_prefix("unique:") {
-        return n
-            .parse::<usize>()
-            .map(|_| true)
-            .map_err(|_| format!("`${{{name}}}`: the length after `unique:` must be a whole number"));
+        return n.parse::<usize>().map(|_| true).map_err(|_| {
+            format!("`${{{name}}}`: the length after `unique:` must be a whole number")
+        });
     }
     Ok(false)
 }
@@ -60,7 +59,11 @@ pub fn render_value(template: &Value, vars: &Vars) -> Result<Value, String> {
             }
             render(s, vars).map(Value::String)
         }
-        Value::Array(items) => items.iter().map(|v| render_value(v, vars)).collect::<Result<_, _>>().map(Value::Array),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| render_value(v, vars))
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
         Value::Object(map) => {
             let mut out = serde_json::Map::new();
             for (k, v) in map {
@@ -94,10 +97,14 @@ fn lookup(name: &str, vars: &Vars) -> Result<Value, String> {
         return Ok(Value::String(unique(32)));
     }
     if let Some(n) = name.strip_prefix("unique:") {
-        let n: usize = n.parse().map_err(|_| format!("bad length in `${{{name}}}`"))?;
+        let n: usize = n
+            .parse()
+            .map_err(|_| format!("bad length in `${{{name}}}`"))?;
         return Ok(Value::String(unique(n)));
     }
-    vars.get(name).cloned().ok_or_else(|| format!("variable `{name}` is not set"))
+    vars.get(name)
+        .cloned()
+        .ok_or_else(|| format!("variable `{name}` is not set"))
 }
 
 /// A value as it goes into a URL, header or text.

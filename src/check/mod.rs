@@ -21,7 +21,12 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn new(check: &str, at: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Failure {
+    pub fn new(
+        check: &str,
+        at: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Failure {
         Failure {
             check: check.to_string(),
             at: at.into(),
@@ -34,9 +39,17 @@ impl Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.at.is_empty() {
-            write!(f, "{}: expected {}, got {}", self.check, self.expected, self.actual)
+            write!(
+                f,
+                "{}: expected {}, got {}",
+                self.check, self.expected, self.actual
+            )
         } else {
-            write!(f, "{} at {}: expected {}, got {}", self.check, self.at, self.expected, self.actual)
+            write!(
+                f,
+                "{} at {}: expected {}, got {}",
+                self.check, self.at, self.expected, self.actual
+            )
         }
     }
 }

@@ -22,10 +22,16 @@ impl SchemaSet {
         let mut compiled = HashMap::new();
         for service in catalog.services.values() {
             let name = service.name().to_string();
-            let mut add = |op: &str, schemas: &std::collections::BTreeMap<String, Value>| -> Result<(), String> {
+            let mut add = |op: &str,
+                           schemas: &std::collections::BTreeMap<String, Value>|
+             -> Result<(), String> {
                 for (schema_name, schema) in schemas {
-                    let v = jsonschema::validator_for(schema).map_err(|e| format!("schema {name}/{op}/{schema_name}: {e}"))?;
-                    compiled.insert((name.clone(), op.to_string(), schema_name.clone()), Arc::new(v));
+                    let v = jsonschema::validator_for(schema)
+                        .map_err(|e| format!("schema {name}/{op}/{schema_name}: {e}"))?;
+                    compiled.insert(
+                        (name.clone(), op.to_string(), schema_name.clone()),
+                        Arc::new(v),
+                    );
                 }
                 Ok(())
             };
@@ -38,10 +44,18 @@ impl SchemaSet {
     }
 
     /// A schema by name: the operation's own first, then the service's.
-    pub fn get(&self, service: &str, operation: &str, name: &str) -> Option<&jsonschema::Validator> {
+    pub fn get(
+        &self,
+        service: &str,
+        operation: &str,
+        name: &str,
+    ) -> Option<&jsonschema::Validator> {
         self.compiled
             .get(&(service.to_string(), operation.to_string(), name.to_string()))
-            .or_else(|| self.compiled.get(&(service.to_string(), String::new(), name.to_string())))
+            .or_else(|| {
+                self.compiled
+                    .get(&(service.to_string(), String::new(), name.to_string()))
+            })
             .map(|v| v.as_ref())
     }
 }
@@ -52,7 +66,12 @@ pub fn check(name: &str, validator: &jsonschema::Validator, body: &Value) -> Vec
         .iter_errors(body)
         .map(|e| {
             let at = e.instance_path().to_string();
-            Failure::new("schema", if at.is_empty() { "/".to_string() } else { at }, format!("a body valid against `{name}`"), e.to_string())
+            Failure::new(
+                "schema",
+                if at.is_empty() { "/".to_string() } else { at },
+                format!("a body valid against `{name}`"),
+                e.to_string(),
+            )
         })
         .collect()
 }

@@ -26,8 +26,14 @@ mod tests {
         assert!(check(&StatusExpect::One(200), 200).is_none());
         let f = check(&StatusExpect::One(200), 404).unwrap();
         assert_eq!(f.to_string(), "status: expected 200, got 404");
-        let set = StatusExpect::AnyOf { any_of: vec![401, 403], why: "gateway".into() };
+        let set = StatusExpect::AnyOf {
+            any_of: vec![401, 403],
+            why: "gateway".into(),
+        };
         assert!(check(&set, 403).is_none());
-        assert_eq!(check(&set, 200).unwrap().expected, "one of 401, 403 (gateway)");
+        assert_eq!(
+            check(&set, 200).unwrap().expected,
+            "one of 401, 403 (gateway)"
+        );
     }
 }

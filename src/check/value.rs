@@ -21,7 +21,10 @@ fn type_name(v: &Value) -> &'static str {
 pub fn brief(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 120 {
-        let cut = (0..=120).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0);
+        let cut = (0..=120)
+            .rev()
+            .find(|i| s.is_char_boundary(*i))
+            .unwrap_or(0);
         format!("{}…", &s[..cut])
     } else {
         s
@@ -29,15 +32,24 @@ pub fn brief(v: &Value) -> String {
 }
 
 /// `expected` has its variables already filled in.
-pub fn check(kind: &str, at: &str, expected: &ValueCheck, actual: Option<&Value>) -> Option<Failure> {
+pub fn check(
+    kind: &str,
+    at: &str,
+    expected: &ValueCheck,
+    actual: Option<&Value>,
+) -> Option<Failure> {
     let fail = |want: String, got: String| Some(Failure::new(kind, at, want, got));
-    let shown = actual.map(brief).unwrap_or_else(|| "nothing (absent)".into());
+    let shown = actual
+        .map(brief)
+        .unwrap_or_else(|| "nothing (absent)".into());
     match (expected, actual) {
         (ValueCheck::Present(true), None) => fail("present".into(), shown),
         (ValueCheck::Present(false), Some(_)) => fail("absent".into(), shown),
         (ValueCheck::Present(_), _) => None,
         (_, None) => fail(describe(expected), shown),
-        (ValueCheck::Equals(want), Some(got)) => (want != got).then(|| Failure::new(kind, at, brief(want), shown)),
+        (ValueCheck::Equals(want), Some(got)) => {
+            (want != got).then(|| Failure::new(kind, at, brief(want), shown))
+        }
         (ValueCheck::Matches(re), Some(got)) => {
             let ok = match (regex::Regex::new(re), got.as_str()) {
                 (Ok(r), Some(s)) => r.is_match(s),
@@ -48,7 +60,14 @@ pub fn check(kind: &str, at: &str, expected: &ValueCheck, actual: Option<&Value>
         (ValueCheck::Type(t), Some(got)) => {
             let actual_type = type_name(got);
             let ok = actual_type == t || (t == "number" && actual_type == "integer");
-            (!ok).then(|| Failure::new(kind, at, format!("a {t}"), format!("a {actual_type}: {shown}")))
+            (!ok).then(|| {
+                Failure::new(
+                    kind,
+                    at,
+                    format!("a {t}"),
+                    format!("a {actual_type}: {shown}"),
+                )
+            })
         }
         (ValueCheck::Length(n), Some(got)) => {
             let len = match got {
@@ -56,14 +75,30 @@ pub fn check(kind: &str, at: &str, expected: &ValueCheck, actual: Option<&Value>
                 Value::Array(a) => Some(a.len()),
                 _ => None,
             };
-            (len != Some(*n)).then(|| Failure::new(kind, at, format!("length {n}"), format!("{} ({shown})", len.map_or("no length".to_string(), |l| format!("length {l}")))))
+            (len != Some(*n)).then(|| {
+                Failure::new(
+                    kind,
+                    at,
+                    format!("length {n}"),
+                    format!(
+                        "{} ({shown})",
+                        len.map_or("no length".to_string(), |l| format!("length {l}"))
+                    ),
+                )
+            })
         }
     }
 }
 
 fn describe(c: &ValueCheck) -> String {
     match c {
-        ValueCheck::Present(p) => if *p { "present".into() } else { "absent".into() },
+        ValueCheck::Present(p) => {
+            if *p {
+                "present".into()
+            } else {
+                "absent".into()
+            }
+        }
         ValueCheck::Equals(v) => brief(v),
         ValueCheck::Matches(r) => format!("a string matching /{r}/"),
         ValueCheck::Type(t) => format!("a {t}"),
@@ -80,16 +115,38 @@ mod tests {
     fn each_kind_passes_and_fails() {
         let v = json!("abc");
         assert!(check("body", "/a", &ValueCheck::Present(true), Some(&v)).is_none());
-        assert_eq!(check("body", "/a", &ValueCheck::Present(true), None).unwrap().actual, "nothing (absent)");
+        assert_eq!(
+            check("body", "/a", &ValueCheck::Present(true), None)
+                .unwrap()
+                .actual,
+            "nothing (absent)"
+        );
         assert!(check("body", "/a", &ValueCheck::Present(false), Some(&v)).is_some());
         assert!(check("body", "/a", &ValueCheck::Equals(json!("abc")), Some(&v)).is_none());
-        assert_eq!(check("body", "/a", &ValueCheck::Equals(json!("x")), Some(&v)).unwrap().to_string(), "body at /a: expected \"x\", got \"abc\"");
+        assert_eq!(
+            check("body", "/a", &ValueCheck::Equals(json!("x")), Some(&v))
+                .unwrap()
+                .to_string(),
+            "body at /a: expected \"x\", got \"abc\""
+        );
         assert!(check("body", "/a", &ValueCheck::Matches("^a.c$".into()), Some(&v)).is_none());
         assert!(check("body", "/a", &ValueCheck::Matches("^z".into()), Some(&v)).is_some());
         assert!(check("body", "/a", &ValueCheck::Type("string".into()), Some(&v)).is_none());
-        let f = check("body", "/a", &ValueCheck::Type("string".into()), Some(&json!(5))).unwrap();
+        let f = check(
+            "body",
+            "/a",
+            &ValueCheck::Type("string".into()),
+            Some(&json!(5)),
+        )
+        .unwrap();
         assert_eq!(f.actual, "a integer: 5");
-        assert!(check("body", "/a", &ValueCheck::Type("number".into()), Some(&json!(5))).is_none());
+        assert!(check(
+            "body",
+            "/a",
+            &ValueCheck::Type("number".into()),
+            Some(&json!(5))
+        )
+        .is_none());
         assert!(check("body", "/a", &ValueCheck::Length(3), Some(&v)).is_none());
         assert!(check("body", "/a", &ValueCheck::Length(2), Some(&v)).is_some());
         assert!(check("body", "/a", &ValueCheck::Type("string".into()), None).is_some());

@@ -19,7 +19,9 @@ pub fn to_json(text: &str) -> Result<(String, Value), String> {
     let mut root: Option<(String, Value)> = None;
     loop {
         let pos = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| format!("malformed XML at byte {pos}: {e}"))?;
+        let event = reader
+            .read_event()
+            .map_err(|e| format!("malformed XML at byte {pos}: {e}"))?;
         match event {
             Event::Start(e) => {
                 if root.is_some() {
@@ -38,7 +40,9 @@ pub fn to_json(text: &str) -> Result<(String, Value), String> {
                 }
             }
             Event::Text(t) => {
-                let s = t.xml_content().map_err(|e| format!("bad text at byte {pos}: {e}"))?;
+                let s = t
+                    .xml_content()
+                    .map_err(|e| format!("bad text at byte {pos}: {e}"))?;
                 match stack.last_mut() {
                     Some((_, _, text)) => text.push_str(&s),
                     None if s.trim().is_empty() => {}
@@ -59,8 +63,14 @@ pub fn to_json(text: &str) -> Result<(String, Value), String> {
                     "apos" => "'".to_string(),
                     "quot" => "\"".to_string(),
                     n if n.starts_with('#') => {
-                        let code = if let Some(hex) = n.strip_prefix("#x") { u32::from_str_radix(hex, 16).ok() } else { n[1..].parse().ok() };
-                        code.and_then(char::from_u32).map(String::from).ok_or_else(|| format!("bad character reference &{n}; at byte {pos}"))?
+                        let code = if let Some(hex) = n.strip_prefix("#x") {
+                            u32::from_str_radix(hex, 16).ok()
+                        } else {
+                            n[1..].parse().ok()
+                        };
+                        code.and_then(char::from_u32)
+                            .map(String::from)
+                            .ok_or_else(|| format!("bad character reference &{n}; at byte {pos}"))?
                     }
                     n => return Err(format!("unknown entity &{n}; at byte {pos}")),
                 };
@@ -69,8 +79,14 @@ pub fn to_json(text: &str) -> Result<(String, Value), String> {
                 }
             }
             Event::End(_) => {
-                let (name, children, text) = stack.pop().ok_or_else(|| format!("unbalanced end tag at byte {pos}"))?;
-                let value = if children.is_empty() { Value::String(text) } else { Value::Object(children) };
+                let (name, children, text) = stack
+                    .pop()
+                    .ok_or_else(|| format!("unbalanced end tag at byte {pos}"))?;
+                let value = if children.is_empty() {
+                    Value::String(text)
+                } else {
+                    Value::Object(children)
+                };
                 match stack.last_mut() {
                     Some((_, siblings, _)) => insert(siblings, name, value),
                     None => {

@@ -13,7 +13,12 @@ pub fn lint(sources: &Sources) -> ExitCode {
     match sources.suite(&catalog) {
         Ok(suite) => {
             let ops: usize = catalog.services.values().map(|s| s.operations.len()).sum();
-            println!("ok: {} services, {ops} operations, {} case files, {} cases", catalog.services.len(), suite.files.len(), suite.cases().count());
+            println!(
+                "ok: {} services, {ops} operations, {} case files, {} cases",
+                catalog.services.len(),
+                suite.files.len(),
+                suite.cases().count()
+            );
             ExitCode::Ok
         }
         Err(d) => {

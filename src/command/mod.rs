@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod embedded;
 pub mod emulate;
 pub mod lint;
+pub mod mutate;
 pub mod run;
 
 use std::path::PathBuf;

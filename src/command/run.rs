@@ -33,7 +33,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
         return ExitCode::Ok;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("conform: cannot start the async runtime: {e}");

@@ -61,23 +61,53 @@ struct Gen<'a> {
 }
 
 impl Gen<'_> {
-    fn spec(&mut self, id: String, description: String, clause: &str, edit: impl FnOnce(&mut Catalog) -> bool) {
+    fn spec(
+        &mut self,
+        id: String,
+        description: String,
+        clause: &str,
+        edit: impl FnOnce(&mut Catalog) -> bool,
+    ) {
         let mut c = self.base.clone();
         if edit(&mut c) {
-            self.out.push(Mutant { id, description, clause: clause.to_string(), change: Change::Spec(Box::new(c)) });
+            self.out.push(Mutant {
+                id,
+                description,
+                clause: clause.to_string(),
+                change: Change::Spec(Box::new(c)),
+            });
         }
     }
 
-    fn answer(&mut self, id: String, description: String, clause: &str, scope: AnswerScope, edit: AnswerEdit) {
-        self.out.push(Mutant { id, description, clause: clause.to_string(), change: Change::Answer(scope, edit) });
+    fn answer(
+        &mut self,
+        id: String,
+        description: String,
+        clause: &str,
+        scope: AnswerScope,
+        edit: AnswerEdit,
+    ) {
+        self.out.push(Mutant {
+            id,
+            description,
+            clause: clause.to_string(),
+            change: Change::Answer(scope, edit),
+        });
     }
 }
 
 /// Another status to answer instead of `status`: a sibling of the same class among the
 /// operation's responses, preferring a near one, else the other class's first.
 fn other_status(status: u16, statuses: &[u16]) -> u16 {
-    let same_class: Vec<u16> = statuses.iter().copied().filter(|s| *s / 100 == status / 100 && *s != status && *s >= 400).collect();
-    if let Some(s) = same_class.iter().min_by_key(|s| (i32::from(**s) - i32::from(status)).abs()) {
+    let same_class: Vec<u16> = statuses
+        .iter()
+        .copied()
+        .filter(|s| *s / 100 == status / 100 && *s != status && *s >= 400)
+        .collect();
+    if let Some(s) = same_class
+        .iter()
+        .min_by_key(|s| (i32::from(**s) - i32::from(status)).abs())
+    {
         return *s;
     }
     if status >= 500 {
@@ -100,39 +130,105 @@ fn retyped(schema: &Value) -> Value {
 }
 
 pub fn generate(base: &Catalog) -> Vec<Mutant> {
-    let mut g = Gen { base, out: Vec::new() };
+    let mut g = Gen {
+        base,
+        out: Vec::new(),
+    };
     for (svc_name, service) in &base.services {
         let svc = svc_name.clone();
         // Signing not enforced.
         if !service.spec.signing.is_empty() {
             let clause = service.spec.signing[0].source.clone();
-            g.spec(format!("{svc}/signing/not-enforced"), format!("{svc} accepts unsigned and forged requests"), &clause, |c| {
-                c.services.get_mut(&svc).map(|s| s.spec.signing.clear()).is_some()
-            });
+            g.spec(
+                format!("{svc}/signing/not-enforced"),
+                format!("{svc} accepts unsigned and forged requests"),
+                &clause,
+                |c| {
+                    c.services
+                        .get_mut(&svc)
+                        .map(|s| s.spec.signing.clear())
+                        .is_some()
+                },
+            );
         }
         // Format defaults flipped.
         if let Some(f) = &service.spec.formats {
-            let flip = |x: &str| if x.eq_ignore_ascii_case("json") { "XML".to_string() } else { "JSON".to_string() };
+            let flip = |x: &str| {
+                if x.eq_ignore_ascii_case("json") {
+                    "XML".to_string()
+                } else {
+                    "JSON".to_string()
+                }
+            };
             let (d, v3, src) = (f.default.clone(), f.v3_default.clone(), f.source.clone());
-            g.spec(format!("{svc}/formats/default-flipped"), format!("{svc} answers {} when a V1 request names no format", flip(&d)), &src, |c| {
-                c.services.get_mut(&svc).and_then(|s| s.spec.formats.as_mut()).map(|f| f.default = flip(&d)).is_some()
-            });
-            g.spec(format!("{svc}/formats/v3-default-flipped"), format!("{svc} answers {} when a V3 request names no format", flip(&v3)), &src, |c| {
-                c.services.get_mut(&svc).and_then(|s| s.spec.formats.as_mut()).map(|f| f.v3_default = flip(&v3)).is_some()
-            });
+            g.spec(
+                format!("{svc}/formats/default-flipped"),
+                format!(
+                    "{svc} answers {} when a V1 request names no format",
+                    flip(&d)
+                ),
+                &src,
+                |c| {
+                    c.services
+                        .get_mut(&svc)
+                        .and_then(|s| s.spec.formats.as_mut())
+                        .map(|f| f.default = flip(&d))
+                        .is_some()
+                },
+            );
+            g.spec(
+                format!("{svc}/formats/v3-default-flipped"),
+                format!(
+                    "{svc} answers {} when a V3 request names no format",
+                    flip(&v3)
+                ),
+                &src,
+                |c| {
+                    c.services
+                        .get_mut(&svc)
+                        .and_then(|s| s.spec.formats.as_mut())
+                        .map(|f| f.v3_default = flip(&v3))
+                        .is_some()
+                },
+            );
         }
         // The request-id header left out.
         if let Some(h) = &service.spec.request_id.header {
-            g.answer(format!("{svc}/answers/no-{}", h.to_ascii_lowercase()), format!("{svc} answers without {h}"), &service.spec.request_id.source.clone(),
-                AnswerScope { service: svc.clone(), operation: None, status: None }, AnswerEdit::DropHeader { header: h.clone() });
+            g.answer(
+                format!("{svc}/answers/no-{}", h.to_ascii_lowercase()),
+                format!("{svc} answers without {h}"),
+                &service.spec.request_id.source.clone(),
+                AnswerScope {
+                    service: svc.clone(),
+                    operation: None,
+                    status: None,
+                },
+                AnswerEdit::DropHeader { header: h.clone() },
+            );
         }
         // The error root renamed.
         if let Some(root) = &service.spec.error_envelope.xml_root {
-            g.answer(format!("{svc}/answers/error-root-renamed"), format!("{svc} names the XML error root <{root}Response>"), &service.spec.error_envelope.source.clone(),
-                AnswerScope { service: svc.clone(), operation: None, status: None }, AnswerEdit::RenameXmlRoot { from: root.clone(), to: format!("{root}Response") });
+            g.answer(
+                format!("{svc}/answers/error-root-renamed"),
+                format!("{svc} names the XML error root <{root}Response>"),
+                &service.spec.error_envelope.source.clone(),
+                AnswerScope {
+                    service: svc.clone(),
+                    operation: None,
+                    status: None,
+                },
+                AnswerEdit::RenameXmlRoot {
+                    from: root.clone(),
+                    to: format!("{root}Response"),
+                },
+            );
         }
         // Common errors: wrong status, wrong code.
-        let statuses_all: Vec<u16> = service.operations.values().flat_map(|o| o.spec.responses.iter().map(|r| r.status)).collect();
+        let statuses_all: Vec<u16> = service
+            .operations
+            .values()
+            .flat_map(|o| o.spec.responses.iter().map(|r| r.status))
+            .collect();
         for (i, e) in service.spec.errors.iter().enumerate() {
             error_mutants(&mut g, &svc, None, i, e, &statuses_all);
         }
@@ -148,10 +244,14 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
                     continue;
                 }
                 let name = p.name.clone();
-                let edit_param = |f: &dyn Fn(&mut crate::spec::model::Parameter)| {
+                let edit_param = |f: Box<dyn Fn(&mut crate::spec::model::Parameter)>| {
                     let svc = svc.clone();
                     let op_name = op_name.clone();
-                    move |c: &mut Catalog| match c.services.get_mut(&svc).and_then(|s| s.operations.get_mut(&op_name)) {
+                    move |c: &mut Catalog| match c
+                        .services
+                        .get_mut(&svc)
+                        .and_then(|s| s.operations.get_mut(&op_name))
+                    {
                         Some(o) => {
                             f(&mut o.spec.request.parameters[pi]);
                             true
@@ -160,25 +260,60 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
                     }
                 };
                 if p.required {
-                    g.spec(format!("{svc}/{op_name}/param:{name}/not-required"), format!("{op_name} does not require {name}"), &p.source, edit_param(&|p| p.required = false));
+                    g.spec(
+                        format!("{svc}/{op_name}/param:{name}/not-required"),
+                        format!("{op_name} does not require {name}"),
+                        &p.source,
+                        edit_param(Box::new(|p| p.required = false)),
+                    );
                 }
                 if let Some(n) = p.min_length.filter(|n| *n > 0) {
-                    g.spec(format!("{svc}/{op_name}/param:{name}/min-relaxed"), format!("{op_name} accepts a {name} of {} characters", n - 1), &p.source, edit_param(&|p| p.min_length = Some(n - 1)));
-                    g.spec(format!("{svc}/{op_name}/param:{name}/min-tightened"), format!("{op_name} refuses a {name} of {n} characters"), &p.source, edit_param(&|p| p.min_length = Some(n + 1)));
+                    g.spec(
+                        format!("{svc}/{op_name}/param:{name}/min-relaxed"),
+                        format!("{op_name} accepts a {name} of {} characters", n - 1),
+                        &p.source,
+                        edit_param(Box::new(move |p| p.min_length = Some(n - 1))),
+                    );
+                    g.spec(
+                        format!("{svc}/{op_name}/param:{name}/min-tightened"),
+                        format!("{op_name} refuses a {name} of {n} characters"),
+                        &p.source,
+                        edit_param(Box::new(move |p| p.min_length = Some(n + 1))),
+                    );
                 }
                 if let Some(n) = p.max_length {
-                    g.spec(format!("{svc}/{op_name}/param:{name}/max-relaxed"), format!("{op_name} accepts a {name} of {} characters", n + 1), &p.source, edit_param(&|p| p.max_length = Some(n + 1)));
-                    g.spec(format!("{svc}/{op_name}/param:{name}/max-tightened"), format!("{op_name} refuses a {name} of {n} characters"), &p.source, edit_param(&|p| p.max_length = Some(n.saturating_sub(1))));
+                    g.spec(
+                        format!("{svc}/{op_name}/param:{name}/max-relaxed"),
+                        format!("{op_name} accepts a {name} of {} characters", n + 1),
+                        &p.source,
+                        edit_param(Box::new(move |p| p.max_length = Some(n + 1))),
+                    );
+                    g.spec(
+                        format!("{svc}/{op_name}/param:{name}/max-tightened"),
+                        format!("{op_name} refuses a {name} of {n} characters"),
+                        &p.source,
+                        edit_param(Box::new(move |p| p.max_length = Some(n.saturating_sub(1)))),
+                    );
                 }
             }
             // Rules.
-            let not_found = op.spec.errors.iter().find(|e| e.role == crate::spec::model::ErrorRole::NotFound).or(op.spec.errors.first()).map(|e| e.code.clone());
+            let not_found = op
+                .spec
+                .errors
+                .iter()
+                .find(|e| e.role == crate::spec::model::ErrorRole::NotFound)
+                .or(op.spec.errors.first())
+                .map(|e| e.code.clone());
             for (ri, rule) in op.spec.rules.iter().enumerate() {
                 let rid = rule.id.clone();
                 let rule_edit = |f: Box<dyn Fn(&mut crate::spec::model::Rule)>| {
                     let svc = svc.clone();
                     let op_name = op_name.clone();
-                    move |c: &mut Catalog| match c.services.get_mut(&svc).and_then(|s| s.operations.get_mut(&op_name)) {
+                    move |c: &mut Catalog| match c
+                        .services
+                        .get_mut(&svc)
+                        .and_then(|s| s.operations.get_mut(&op_name))
+                    {
                         Some(o) => {
                             f(&mut o.spec.rules[ri]);
                             true
@@ -189,21 +324,42 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
                 match &rule.then {
                     Outcome::Error(code) => {
                         let (svc2, op2) = (svc.clone(), op_name.clone());
-                        g.spec(format!("{svc}/{op_name}/rule:{rid}/skipped"), format!("{op_name} ignores rule `{rid}` ({})", rule.description), &rule.source, move |c| {
-                            match c.services.get_mut(&svc2).and_then(|s| s.operations.get_mut(&op2)) {
+                        g.spec(
+                            format!("{svc}/{op_name}/rule:{rid}/skipped"),
+                            format!("{op_name} ignores rule `{rid}` ({})", rule.description),
+                            &rule.source,
+                            move |c| match c
+                                .services
+                                .get_mut(&svc2)
+                                .and_then(|s| s.operations.get_mut(&op2))
+                            {
                                 Some(o) => {
                                     o.spec.rules.remove(ri);
                                     true
                                 }
                                 None => false,
-                            }
-                        });
+                            },
+                        );
                         // Another documented code of the same status.
                         let status = service.error(Some(&op.spec), code).map(|e| e.status);
-                        let sibling = op.spec.errors.iter().find(|e| Some(e.status) == status && &e.code != code && documented(&e.source) && e.role == crate::spec::model::ErrorRole::StateRule);
+                        let sibling = op.spec.errors.iter().find(|e| {
+                            Some(e.status) == status
+                                && &e.code != code
+                                && documented(&e.source)
+                                && e.role == crate::spec::model::ErrorRole::StateRule
+                        });
                         if let Some(sib) = sibling {
                             let sib_code = sib.code.clone();
-                            g.spec(format!("{svc}/{op_name}/rule:{rid}/answers-{sib_code}"), format!("{op_name} answers {sib_code} where `{rid}` is due ({code})"), &rule.source, rule_edit(Box::new(move |r| r.then = Outcome::Error(sib_code.clone()))));
+                            g.spec(
+                                format!("{svc}/{op_name}/rule:{rid}/answers-{sib_code}"),
+                                format!(
+                                    "{op_name} answers {sib_code} where `{rid}` is due ({code})"
+                                ),
+                                &rule.source,
+                                rule_edit(Box::new(move |r| {
+                                    r.then = Outcome::Error(sib_code.clone())
+                                })),
+                            );
                         }
                     }
                     Outcome::Succeed(effects) => {
@@ -211,16 +367,28 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
                             if *eff == crate::spec::model::Effect::Nothing {
                                 continue;
                             }
-                            g.spec(format!("{svc}/{op_name}/rule:{rid}/without-{eff:?}"), format!("{op_name} succeeds under `{rid}` but skips {eff:?}"), &rule.source, rule_edit(Box::new(move |r| {
-                                if let Outcome::Succeed(e) = &mut r.then {
-                                    e.remove(ei);
-                                }
-                            })));
+                            g.spec(
+                                format!("{svc}/{op_name}/rule:{rid}/without-{eff:?}"),
+                                format!("{op_name} succeeds under `{rid}` but skips {eff:?}"),
+                                &rule.source,
+                                rule_edit(Box::new(move |r| {
+                                    if let Outcome::Succeed(e) = &mut r.then {
+                                        e.remove(ei);
+                                    }
+                                })),
+                            );
                         }
                         if !rule.when.is_empty() {
                             if let Some(code) = &not_found {
                                 let code = code.clone();
-                                g.spec(format!("{svc}/{op_name}/rule:{rid}/refuses"), format!("{op_name} answers {code} where `{rid}` succeeds"), &rule.source, rule_edit(Box::new(move |r| r.then = Outcome::Error(code.clone()))));
+                                g.spec(
+                                    format!("{svc}/{op_name}/rule:{rid}/refuses"),
+                                    format!("{op_name} answers {code} where `{rid}` succeeds"),
+                                    &rule.source,
+                                    rule_edit(Box::new(move |r| {
+                                        r.then = Outcome::Error(code.clone())
+                                    })),
+                                );
                             }
                         }
                     }
@@ -242,26 +410,47 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
                     }
                     if rule.when.len() > 1 {
                         let f2 = f.clone();
-                        g.spec(format!("{svc}/{op_name}/rule:{rid}/ignores-{fact}"), format!("{op_name}: rule `{rid}` ignores {fact}"), &rule.source, rule_edit(Box::new(move |r| {
-                            r.when.remove(&f2);
-                        })));
+                        g.spec(
+                            format!("{svc}/{op_name}/rule:{rid}/ignores-{fact}"),
+                            format!("{op_name}: rule `{rid}` ignores {fact}"),
+                            &rule.source,
+                            rule_edit(Box::new(move |r| {
+                                r.when.remove(&f2);
+                            })),
+                        );
                     }
-                    let is_bool_param = fact.strip_prefix("param.").and_then(|p| op.spec.parameter(p)).is_some_and(|p| p.ty == ParamType::Boolean);
+                    let is_bool_param = fact
+                        .strip_prefix("param.")
+                        .and_then(|p| op.spec.parameter(p))
+                        .is_some_and(|p| p.ty == ParamType::Boolean);
                     if is_bool_param {
                         let invert = |c: &Condition| -> Option<Condition> {
-                            let flip = |vs: &Vec<Value>| vs.iter().map(|v| v.as_bool().map(|b| Value::Bool(!b)).unwrap_or(v.clone())).collect::<Vec<_>>();
+                            let flip = |vs: &Vec<Value>| {
+                                vs.iter()
+                                    .map(|v| {
+                                        v.as_bool().map(|b| Value::Bool(!b)).unwrap_or(v.clone())
+                                    })
+                                    .collect::<Vec<_>>()
+                            };
                             match c {
                                 Condition::In(vs) => Some(Condition::In(flip(vs))),
                                 Condition::NotIn(vs) => Some(Condition::NotIn(flip(vs))),
-                                Condition::Equals(Value::Bool(b)) => Some(Condition::Equals(Value::Bool(!b))),
+                                Condition::Equals(Value::Bool(b)) => {
+                                    Some(Condition::Equals(Value::Bool(!b)))
+                                }
                                 _ => None,
                             }
                         };
                         if let Some(inverted) = invert(cond) {
                             let f2 = f.clone();
-                            g.spec(format!("{svc}/{op_name}/rule:{rid}/{fact}-inverted"), format!("{op_name}: rule `{rid}` reads {fact} inverted"), &rule.source, rule_edit(Box::new(move |r| {
-                                r.when.insert(f2.clone(), inverted.clone());
-                            })));
+                            g.spec(
+                                format!("{svc}/{op_name}/rule:{rid}/{fact}-inverted"),
+                                format!("{op_name}: rule `{rid}` reads {fact} inverted"),
+                                &rule.source,
+                                rule_edit(Box::new(move |r| {
+                                    r.when.insert(f2.clone(), inverted.clone());
+                                })),
+                            );
                         }
                     }
                 }
@@ -269,21 +458,75 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
             // Answers: each required field of each response body dropped or of the wrong type;
             // each XML root renamed.
             for r in &op.spec.responses {
-                let scope = AnswerScope { service: svc.clone(), operation: Some(op_name.clone()), status: Some(r.status) };
+                let scope = AnswerScope {
+                    service: svc.clone(),
+                    operation: Some(op_name.clone()),
+                    status: Some(r.status),
+                };
                 if let Some(root) = &r.xml_root {
                     if service.spec.error_envelope.xml_root.as_deref() != Some(root.as_str()) {
-                        g.answer(format!("{svc}/{op_name}/{}/root-renamed", r.status), format!("{op_name} names the XML root of its {} answer <{root}Result>", r.status), &r.source,
-                            scope.clone(), AnswerEdit::RenameXmlRoot { from: root.clone(), to: format!("{root}Result") });
+                        g.answer(
+                            format!("{svc}/{op_name}/{}/root-renamed", r.status),
+                            format!(
+                                "{op_name} names the XML root of its {} answer <{root}Result>",
+                                r.status
+                            ),
+                            &r.source,
+                            scope.clone(),
+                            AnswerEdit::RenameXmlRoot {
+                                from: root.clone(),
+                                to: format!("{root}Result"),
+                            },
+                        );
                     }
                 }
-                let Some(schema) = r.schema.as_deref().and_then(|n| service.schema(Some(&op.spec), n)) else { continue };
-                let required: Vec<String> = schema.get("required").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default();
+                let Some(schema) = r
+                    .schema
+                    .as_deref()
+                    .and_then(|n| service.schema(Some(&op.spec), n))
+                else {
+                    continue;
+                };
+                let required: Vec<String> = schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 for field in required {
-                    let prop = schema.get("properties").and_then(|p| p.get(&field)).cloned().unwrap_or(Value::Null);
-                    g.answer(format!("{svc}/{op_name}/{}/drops-{field}", r.status), format!("{op_name} leaves `{field}` out of its {} answer", r.status), &r.source, scope.clone(), AnswerEdit::DropField { field: field.clone() });
+                    let prop = schema
+                        .get("properties")
+                        .and_then(|p| p.get(&field))
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    g.answer(
+                        format!("{svc}/{op_name}/{}/drops-{field}", r.status),
+                        format!("{op_name} leaves `{field}` out of its {} answer", r.status),
+                        &r.source,
+                        scope.clone(),
+                        AnswerEdit::DropField {
+                            field: field.clone(),
+                        },
+                    );
                     let value = retyped(&prop);
                     if !value.is_null() {
-                        g.answer(format!("{svc}/{op_name}/{}/retypes-{field}", r.status), format!("{op_name} sends `{field}` as {} in its {} answer", value, r.status), &r.source, scope.clone(), AnswerEdit::Retype { field: field.clone(), value });
+                        g.answer(
+                            format!("{svc}/{op_name}/{}/retypes-{field}", r.status),
+                            format!(
+                                "{op_name} sends `{field}` as {} in its {} answer",
+                                value, r.status
+                            ),
+                            &r.source,
+                            scope.clone(),
+                            AnswerEdit::Retype {
+                                field: field.clone(),
+                                value,
+                            },
+                        );
                     }
                 }
             }
@@ -292,16 +535,30 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
     g.out
 }
 
-fn error_mutants(g: &mut Gen<'_>, svc: &str, op: Option<&str>, index: usize, e: &ErrorEntry, statuses: &[u16]) {
-    let where_ = op.map(|o| format!("{svc}/{o}")).unwrap_or_else(|| svc.to_string());
+fn error_mutants(
+    g: &mut Gen<'_>,
+    svc: &str,
+    op: Option<&str>,
+    index: usize,
+    e: &ErrorEntry,
+    statuses: &[u16],
+) {
+    let where_ = op
+        .map(|o| format!("{svc}/{o}"))
+        .unwrap_or_else(|| svc.to_string());
     let to = other_status(e.status, statuses);
     let (svc_s, op_s) = (svc.to_string(), op.map(str::to_string));
     let edit = move |f: Box<dyn Fn(&mut ErrorEntry)>| {
         let (svc_s, op_s) = (svc_s.clone(), op_s.clone());
         move |c: &mut Catalog| {
-            let Some(s) = c.services.get_mut(&svc_s) else { return false };
+            let Some(s) = c.services.get_mut(&svc_s) else {
+                return false;
+            };
             let entry = match &op_s {
-                Some(o) => s.operations.get_mut(o).and_then(|o| o.spec.errors.get_mut(index)),
+                Some(o) => s
+                    .operations
+                    .get_mut(o)
+                    .and_then(|o| o.spec.errors.get_mut(index)),
                 None => s.spec.errors.get_mut(index),
             };
             match entry {
@@ -314,10 +571,51 @@ fn error_mutants(g: &mut Gen<'_>, svc: &str, op: Option<&str>, index: usize, e: 
         }
     };
     let role = format!("{:?}", e.role);
-    g.spec(format!("{where_}/error:{}:{role}/status-{to}", e.code), format!("{where_} answers {} ({role}) with status {to} instead of {}", e.code, e.status), &e.source, edit(Box::new(move |x| x.status = to)));
+    g.spec(
+        format!("{where_}/error:{}:{role}/status-{to}", e.code),
+        format!(
+            "{where_} answers {} ({role}) with status {to} instead of {}",
+            e.code, e.status
+        ),
+        &e.source,
+        edit(Box::new(move |x| x.status = to)),
+    );
     if documented(&e.source) {
+        // The situation keeps its status but answers another code: the entry and every rule
+        // that names it change together.
         let wrong = format!("{}.Mutated", e.code);
-        g.spec(format!("{where_}/error:{}:{role}/code-changed", e.code), format!("{where_} answers {wrong} where {} is due", e.code), &e.source, edit(Box::new(move |x| x.code = wrong.clone())));
+        let (svc_s, op_s, code) = (svc.to_string(), op.map(str::to_string), e.code.clone());
+        g.spec(
+            format!("{where_}/error:{}:{role}/code-changed", e.code),
+            format!("{where_} answers {wrong} where {} is due", e.code),
+            &e.source,
+            move |c| {
+                let Some(s) = c.services.get_mut(&svc_s) else {
+                    return false;
+                };
+                let entry = match &op_s {
+                    Some(o) => s
+                        .operations
+                        .get_mut(o)
+                        .and_then(|o| o.spec.errors.get_mut(index)),
+                    None => s.spec.errors.get_mut(index),
+                };
+                let Some(entry) = entry else { return false };
+                entry.code = wrong.clone();
+                for o in s
+                    .operations
+                    .values_mut()
+                    .filter(|o| op_s.as_ref().is_none_or(|n| *n == o.spec.operation))
+                {
+                    for r in &mut o.spec.rules {
+                        if r.then == Outcome::Error(code.clone()) {
+                            r.then = Outcome::Error(wrong.clone());
+                        }
+                    }
+                }
+                true
+            },
+        );
     }
 }
 
@@ -335,8 +633,14 @@ mod tests {
 
     #[test]
     fn retyped_changes_the_type() {
-        assert_eq!(retyped(&serde_json::json!({"type": "string"})), serde_json::json!(12345));
-        assert_eq!(retyped(&serde_json::json!({"type": "array"})), serde_json::json!("not-an-array"));
+        assert_eq!(
+            retyped(&serde_json::json!({"type": "string"})),
+            serde_json::json!(12345)
+        );
+        assert_eq!(
+            retyped(&serde_json::json!({"type": "array"})),
+            serde_json::json!("not-an-array")
+        );
         assert!(retyped(&serde_json::json!({})).is_null());
     }
 }

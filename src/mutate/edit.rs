@@ -28,8 +28,12 @@ pub fn edit_body(edit: &AnswerEdit, body: &[u8]) -> Option<Vec<u8>> {
     }
     if trimmed.starts_with('<') {
         return match edit {
-            AnswerEdit::DropField { field } => rewrite_xml(text, |depth, name| (depth == 1 && name == field).then_some(None)),
-            AnswerEdit::RenameXmlRoot { from, to } => rewrite_xml(text, |depth, name| (depth == 0 && name == from).then(|| Some(to.clone()))),
+            AnswerEdit::DropField { field } => rewrite_xml(text, |depth, name| {
+                (depth == 1 && name == field).then_some(None)
+            }),
+            AnswerEdit::RenameXmlRoot { from, to } => rewrite_xml(text, |depth, name| {
+                (depth == 0 && name == from).then(|| Some(to.clone()))
+            }),
             _ => None,
         };
     }
@@ -38,7 +42,10 @@ pub fn edit_body(edit: &AnswerEdit, body: &[u8]) -> Option<Vec<u8>> {
 
 /// Rewrites XML; `decide(depth, name)` returns `Some(None)` to drop an element, `Some(Some(n))`
 /// to rename it, `None` to keep it. Returns `None` when nothing was changed.
-fn rewrite_xml(text: &str, decide: impl Fn(usize, &str) -> Option<Option<String>>) -> Option<Vec<u8>> {
+fn rewrite_xml(
+    text: &str,
+    decide: impl Fn(usize, &str) -> Option<Option<String>>,
+) -> Option<Vec<u8>> {
     let mut reader = Reader::from_str(text);
     let mut writer = Writer::new(Vec::new());
     let mut depth = 0usize;
@@ -58,7 +65,9 @@ fn rewrite_xml(text: &str, decide: impl Fn(usize, &str) -> Option<Option<String>
                             changed = true;
                         }
                         Some(Some(new)) => {
-                            writer.write_event(Event::Start(BytesStart::new(new.clone()))).ok()?;
+                            writer
+                                .write_event(Event::Start(BytesStart::new(new.clone())))
+                                .ok()?;
                             renamed.push(Some(new));
                             changed = true;
                         }
@@ -87,7 +96,9 @@ fn rewrite_xml(text: &str, decide: impl Fn(usize, &str) -> Option<Option<String>
                     match decide(depth, &name) {
                         Some(None) => changed = true,
                         Some(Some(new)) => {
-                            writer.write_event(Event::Empty(BytesStart::new(new))).ok()?;
+                            writer
+                                .write_event(Event::Empty(BytesStart::new(new)))
+                                .ok()?;
                             changed = true;
                         }
                         None => writer.write_event(Event::Empty(e)).ok()?,
@@ -112,21 +123,76 @@ mod tests {
     #[test]
     fn json_edits() {
         let body = br#"{"RequestId":"A","Code":"X"}"#;
-        let out = edit_body(&AnswerEdit::DropField { field: "RequestId".into() }, body).unwrap();
-        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), json!({"Code": "X"}));
-        let out = edit_body(&AnswerEdit::Retype { field: "RequestId".into(), value: json!(5) }, body).unwrap();
-        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), json!({"RequestId": 5, "Code": "X"}));
-        assert!(edit_body(&AnswerEdit::DropField { field: "Nope".into() }, body).is_none());
+        let out = edit_body(
+            &AnswerEdit::DropField {
+                field: "RequestId".into(),
+            },
+            body,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out).unwrap(),
+            json!({"Code": "X"})
+        );
+        let out = edit_body(
+            &AnswerEdit::Retype {
+                field: "RequestId".into(),
+                value: json!(5),
+            },
+            body,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out).unwrap(),
+            json!({"RequestId": 5, "Code": "X"})
+        );
+        assert!(edit_body(
+            &AnswerEdit::DropField {
+                field: "Nope".into()
+            },
+            body
+        )
+        .is_none());
     }
 
     #[test]
     fn xml_edits() {
         let body = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><RequestId>A</RequestId><Code>X</Code></Error>";
-        let out = edit_body(&AnswerEdit::DropField { field: "RequestId".into() }, body).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>X</Code></Error>");
-        let out = edit_body(&AnswerEdit::RenameXmlRoot { from: "Error".into(), to: "Oops".into() }, body).unwrap();
+        let out = edit_body(
+            &AnswerEdit::DropField {
+                field: "RequestId".into(),
+            },
+            body,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>X</Code></Error>"
+        );
+        let out = edit_body(
+            &AnswerEdit::RenameXmlRoot {
+                from: "Error".into(),
+                to: "Oops".into(),
+            },
+            body,
+        )
+        .unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Oops><RequestId>A</RequestId><Code>X</Code></Oops>");
-        assert!(edit_body(&AnswerEdit::RenameXmlRoot { from: "Other".into(), to: "X".into() }, body).is_none());
-        assert!(edit_body(&AnswerEdit::Retype { field: "Code".into(), value: json!(1) }, body).is_none());
+        assert!(edit_body(
+            &AnswerEdit::RenameXmlRoot {
+                from: "Other".into(),
+                to: "X".into()
+            },
+            body
+        )
+        .is_none());
+        assert!(edit_body(
+            &AnswerEdit::Retype {
+                field: "Code".into(),
+                value: json!(1)
+            },
+            body
+        )
+        .is_none());
     }
 }

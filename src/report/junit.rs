@@ -31,7 +31,11 @@ pub fn render(results: &[TrialResult], elapsed: std::time::Duration) -> Result<S
             }
             Outcome::Fail => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                let first = r.failures.first().map(|f| f.to_string()).unwrap_or_else(|| "failed".into());
+                let first = r
+                    .failures
+                    .first()
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| "failed".into());
                 s.set_message(first);
                 let mut detail: Vec<String> = r.failures.iter().map(|f| f.to_string()).collect();
                 detail.push(format!("clause: {}", r.clause));
@@ -48,5 +52,7 @@ pub fn render(results: &[TrialResult], elapsed: std::time::Duration) -> Result<S
         suites[idx].add_test_case(tc);
     }
     report.add_test_suites(suites);
-    report.to_string().map_err(|e| format!("cannot write the JUnit report: {e}"))
+    report
+        .to_string()
+        .map_err(|e| format!("cannot write the JUnit report: {e}"))
 }

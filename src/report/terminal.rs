@@ -30,21 +30,36 @@ pub fn line(r: &TrialResult) -> String {
 }
 
 pub fn notes(r: &TrialResult) -> Option<String> {
-    (!r.notes.is_empty()).then(|| r.notes.iter().map(|n| format!("      note: {n}")).collect::<Vec<_>>().join("\n"))
+    (!r.notes.is_empty()).then(|| {
+        r.notes
+            .iter()
+            .map(|n| format!("      note: {n}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 /// The closing lines: the failed ids again, and the counts (`N passed, N failed, N skipped`).
 pub fn summary(results: &[TrialResult], elapsed: std::time::Duration) -> String {
     let s = Summary::of(results);
     let mut out = String::new();
-    let failed: Vec<_> = results.iter().filter(|r| r.outcome == Outcome::Fail).collect();
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Fail)
+        .collect();
     if !failed.is_empty() {
         out.push_str("\nfailed:\n");
         for r in failed {
             out.push_str(&format!("  {}\n", r.id));
         }
     }
-    out.push_str(&format!("\n{} passed, {} failed, {} skipped in {:.2}s", s.passed, s.failed, s.skipped, elapsed.as_secs_f64()));
+    out.push_str(&format!(
+        "\n{} passed, {} failed, {} skipped in {:.2}s",
+        s.passed,
+        s.failed,
+        s.skipped,
+        elapsed.as_secs_f64()
+    ));
     out
 }
 
@@ -74,7 +89,14 @@ mod tests {
         assert_eq!(line(&result(Outcome::Pass)), "pass      3.0 ms  s::Op::c");
         let fail = line(&result(Outcome::Fail));
         assert!(fail.starts_with("FAIL      3.0 ms  s::Op::c\n      clause: seed:x#y\n      - status: expected 200, got 404\n      answer:\n        DELETE /x → 404"), "{fail}");
-        let s = summary(&[result(Outcome::Pass), result(Outcome::Fail), result(Outcome::Skip("x".into()))], std::time::Duration::from_millis(1500));
+        let s = summary(
+            &[
+                result(Outcome::Pass),
+                result(Outcome::Fail),
+                result(Outcome::Skip("x".into())),
+            ],
+            std::time::Duration::from_millis(1500),
+        );
         assert!(s.ends_with("1 passed, 1 failed, 1 skipped in 1.50s"), "{s}");
         assert!(s.contains("failed:\n  s::Op::c"));
     }

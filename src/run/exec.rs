@@ -54,8 +54,16 @@ impl RunContext {
     /// Runs one trial to its end; never panics on what the target answers.
     pub async fn run_trial(&self, trial: &Trial) -> TrialResult {
         let started = Instant::now();
-        let (file, case) = self.suite.files.get(trial.file).and_then(|f| f.file.cases.get(trial.case).map(|c| (f, c))).expect("trials come from the suite");
-        let result = |outcome: Outcome, failures: Vec<Failure>, response: Option<String>, notes: Vec<String>| TrialResult {
+        let (file, case) = self
+            .suite
+            .files
+            .get(trial.file)
+            .and_then(|f| f.file.cases.get(trial.case).map(|c| (f, c)))
+            .expect("trials come from the suite");
+        let result = |outcome: Outcome,
+                      failures: Vec<Failure>,
+                      response: Option<String>,
+                      notes: Vec<String>| TrialResult {
             id: trial.id.clone(),
             service: file.service.clone(),
             operation: file.operation.clone(),
@@ -63,28 +71,61 @@ impl RunContext {
             format: trial.format,
             clause: case.clause.clone(),
             outcome,
-            failures: failures.into_iter().map(|f| self.redact_failure(f)).collect(),
+            failures: failures
+                .into_iter()
+                .map(|f| self.redact_failure(f))
+                .collect(),
             response: response.map(|r| self.redactor.redact(&r)),
-            notes: notes.into_iter().map(|n| self.redactor.redact(&n)).collect(),
+            notes: notes
+                .into_iter()
+                .map(|n| self.redactor.redact(&n))
+                .collect(),
             duration: started.elapsed(),
         };
         let Some(service) = self.catalog.service(&file.service) else {
-            return result(Outcome::Skip(format!("unknown service `{}`", file.service)), vec![], None, vec![]);
+            return result(
+                Outcome::Skip(format!("unknown service `{}`", file.service)),
+                vec![],
+                None,
+                vec![],
+            );
         };
         let Some(svc_target) = self.target.services.get(&file.service) else {
-            return result(Outcome::Skip(format!("the target does not serve `{}`", file.service)), vec![], None, vec![]);
+            return result(
+                Outcome::Skip(format!("the target does not serve `{}`", file.service)),
+                vec![],
+                None,
+                vec![],
+            );
         };
         // Only `safe` cases may touch a target that does not allow destructive ones: a case
         // that expects a refusal would still delete on a target that deviates.
         if !case.tags.iter().any(|t| t == tags::SAFE) && !self.target.allow_destructive {
-            return result(Outcome::Skip("not tagged `safe`, and the target does not allow destructive cases".into()), vec![], None, vec![]);
+            return result(
+                Outcome::Skip(
+                    "not tagged `safe`, and the target does not allow destructive cases".into(),
+                ),
+                vec![],
+                None,
+                vec![],
+            );
         }
         if !case.given.is_empty() && self.target.states_url.is_none() {
-            return result(Outcome::Skip("needs provider states; the target has no provider-state URL".into()), vec![], None, vec![]);
+            return result(
+                Outcome::Skip("needs provider states; the target has no provider-state URL".into()),
+                vec![],
+                None,
+                vec![],
+            );
         }
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return result(Outcome::Skip("the run's deadline passed before this case started".into()), vec![], None, vec![]);
+            return result(
+                Outcome::Skip("the run's deadline passed before this case started".into()),
+                vec![],
+                None,
+                vec![],
+            );
         }
 
         let mut vars = Vars::new();
@@ -95,7 +136,11 @@ impl RunContext {
         };
         let mut notes = Vec::new();
         let mut made: Vec<(String, Map<String, Value>, Map<String, Value>)> = Vec::new();
-        let states = self.target.states_url.as_ref().map(|url| StatesClient { client: &self.client, url, timeout: self.target.request_timeout });
+        let states = self.target.states_url.as_ref().map(|url| StatesClient {
+            client: &self.client,
+            url,
+            timeout: self.target.request_timeout,
+        });
 
         // Setup, the steps and teardown share the case's part of the deadline; teardown runs
         // whatever happened before it.
@@ -117,15 +162,39 @@ impl RunContext {
                         }
                         made.push((given.state.clone(), params, setup.values));
                     }
-                    Err(StateError::Unsupported(why)) => return StepEnd::Skipped(format!("provider state `{}`: {why}", given.state)),
+                    Err(StateError::Unsupported(why)) => {
+                        return StepEnd::Skipped(format!("provider state `{}`: {why}", given.state))
+                    }
                     Err(StateError::Failed(why)) => {
-                        return StepEnd::Failed(vec![Failure::new("provider state", &given.state, "a successful setup", why)], None)
+                        return StepEnd::Failed(
+                            vec![Failure::new(
+                                "provider state",
+                                &given.state,
+                                "a successful setup",
+                                why,
+                            )],
+                            None,
+                        )
                     }
                 }
             }
-            let steps = std::iter::once((None, &case.step)).chain(case.then.iter().map(|n| (Some(n.name.as_str()), &n.step)));
+            let steps = std::iter::once((None, &case.step))
+                .chain(case.then.iter().map(|n| (Some(n.name.as_str()), &n.step)));
             for (name, step) in steps {
-                match self.run_step(service, &file.operation, case, step, svc_target, &creds, &mut vars, trial.format, states.as_ref()).await {
+                match self
+                    .run_step(
+                        service,
+                        &file.operation,
+                        case,
+                        step,
+                        svc_target,
+                        &creds,
+                        &mut vars,
+                        trial.format,
+                        states.as_ref(),
+                    )
+                    .await
+                {
                     StepEnd::Passed => {}
                     StepEnd::Failed(mut failures, response) => {
                         if let Some(name) = name {
@@ -142,7 +211,15 @@ impl RunContext {
         };
         let end = match tokio::time::timeout(remaining, body_of_case).await {
             Ok(end) => end,
-            Err(_) => StepEnd::Failed(vec![Failure::new("deadline", "", "the case to finish before the run's deadline", format!("still running after {:?}", started.elapsed()))], None),
+            Err(_) => StepEnd::Failed(
+                vec![Failure::new(
+                    "deadline",
+                    "",
+                    "the case to finish before the run's deadline",
+                    format!("still running after {:?}", started.elapsed()),
+                )],
+                None,
+            ),
         };
         if let Some(states) = &states {
             for (state, params, values) in made.iter().rev() {
@@ -180,30 +257,71 @@ impl RunContext {
     ) -> StepEnd {
         if let Some(probe) = &step.probe {
             let Some(states) = states else {
-                return StepEnd::Skipped("a probe step needs the target's provider-state URL".into());
+                return StepEnd::Skipped(
+                    "a probe step needs the target's provider-state URL".into(),
+                );
             };
             let id = match vars::render(&probe.id, vars) {
                 Ok(id) => id,
-                Err(e) => return StepEnd::Failed(vec![Failure::new("case", "probe/id", "a value", e)], None),
+                Err(e) => {
+                    return StepEnd::Failed(
+                        vec![Failure::new("case", "probe/id", "a value", e)],
+                        None,
+                    )
+                }
             };
             return match (states.probe(&probe.resource, &id).await, step.expect.exists) {
                 (Ok(got), Some(want)) if got == want => StepEnd::Passed,
                 (Ok(got), want) => StepEnd::Failed(
-                    vec![Failure::new("probe", format!("{} {id}", probe.resource), if want == Some(true) { "exists" } else { "gone" }, if got { "exists" } else { "gone" })],
+                    vec![Failure::new(
+                        "probe",
+                        format!("{} {id}", probe.resource),
+                        if want == Some(true) { "exists" } else { "gone" },
+                        if got { "exists" } else { "gone" },
+                    )],
                     None,
                 ),
                 (Err(StateError::Unsupported(why)), _) => StepEnd::Skipped(format!("probe: {why}")),
-                (Err(StateError::Failed(why)), _) => StepEnd::Failed(vec![Failure::new("probe", &probe.resource, "an answer", why)], None),
+                (Err(StateError::Failed(why)), _) => StepEnd::Failed(
+                    vec![Failure::new("probe", &probe.resource, "an answer", why)],
+                    None,
+                ),
             };
         }
         let op_name = step.operation.as_deref().unwrap_or(default_op);
         let Some(op) = service.operations.get(op_name) else {
-            return StepEnd::Failed(vec![Failure::new("case", "operation", "an operation of the service", op_name)], None);
+            return StepEnd::Failed(
+                vec![Failure::new(
+                    "case",
+                    "operation",
+                    "an operation of the service",
+                    op_name,
+                )],
+                None,
+            );
         };
-        let built = match request::build(service, &op.spec, target, creds, &step.request, vars, format) {
+        let built = match request::build(
+            service,
+            &op.spec,
+            target,
+            creds,
+            &step.request,
+            vars,
+            format,
+        ) {
             Ok(b) => b,
             Err(BuildError::Unsupported(why)) => return StepEnd::Skipped(why),
-            Err(BuildError::Case(why)) => return StepEnd::Failed(vec![Failure::new("case", "request", "a request that can be built", why)], None),
+            Err(BuildError::Case(why)) => {
+                return StepEnd::Failed(
+                    vec![Failure::new(
+                        "case",
+                        "request",
+                        "a request that can be built",
+                        why,
+                    )],
+                    None,
+                )
+            }
         };
         if step.request.auth == AuthMode::Replayed {
             // The first sending must be accepted for the second to test replay protection.
@@ -215,32 +333,75 @@ impl RunContext {
             Ok(a) => a,
             Err(f) => return StepEnd::Failed(vec![f], None),
         };
-        let failures = check_answer(self, service, &op.spec, case, &step.expect, &answer, vars, format);
+        let failures = check_answer(
+            self,
+            service,
+            &op.spec,
+            case,
+            &step.expect,
+            &answer,
+            vars,
+            format,
+        );
         if failures.is_empty() {
             StepEnd::Passed
         } else {
-            let response = format!("{} → {}\n{}", built.summary(), answer.status, body::shown(&answer.body));
+            let response = format!(
+                "{} → {}\n{}",
+                built.summary(),
+                answer.status,
+                body::shown(&answer.body)
+            );
             StepEnd::Failed(failures, Some(response))
         }
     }
 
     async fn send(&self, built: &Built) -> Result<Answer, Failure> {
-        let method = reqwest::Method::from_bytes(built.method.as_bytes()).map_err(|_| Failure::new("case", "request/method", "an HTTP method", &built.method))?;
-        let mut rb = self.client.request(method, built.url.clone()).timeout(self.target.request_timeout);
+        let method = reqwest::Method::from_bytes(built.method.as_bytes())
+            .map_err(|_| Failure::new("case", "request/method", "an HTTP method", &built.method))?;
+        let mut rb = self
+            .client
+            .request(method, built.url.clone())
+            .timeout(self.target.request_timeout);
         for (k, v) in &built.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
         if !built.body.is_empty() {
             rb = rb.body(built.body.clone());
         }
-        let resp = rb.send().await.map_err(|e| Failure::new("transport", built.summary(), "an answer", transport_error(&e)))?;
+        let resp = rb.send().await.map_err(|e| {
+            Failure::new(
+                "transport",
+                built.summary(),
+                "an answer",
+                transport_error(&e),
+            )
+        })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = tokio::time::timeout(self.target.request_timeout, resp.bytes())
             .await
-            .map_err(|_| Failure::new("transport", built.summary(), "the whole body", "timed out reading the body"))?
-            .map_err(|e| Failure::new("transport", built.summary(), "the whole body", transport_error(&e)))?;
-        Ok(Answer { status, headers, body })
+            .map_err(|_| {
+                Failure::new(
+                    "transport",
+                    built.summary(),
+                    "the whole body",
+                    "timed out reading the body",
+                )
+            })?
+            .map_err(|e| {
+                Failure::new(
+                    "transport",
+                    built.summary(),
+                    "the whole body",
+                    transport_error(&e),
+                )
+            })?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -260,25 +421,79 @@ fn render_check(c: &ValueCheck, vars: &Vars) -> Result<ValueCheck, String> {
     })
 }
 
+/// Checks of headers and of values at body pointers.
+fn value_checks(
+    headers: &std::collections::BTreeMap<String, ValueCheck>,
+    body_checks: &std::collections::BTreeMap<String, ValueCheck>,
+    answer: &Answer,
+    body: &Value,
+    vars: &Vars,
+) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for (name, check) in headers {
+        let got = answer
+            .headers
+            .get(name.as_str())
+            .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
+        match render_check(check, vars) {
+            Ok(c) => failures.extend(check::value::check("header", name, &c, got.as_ref())),
+            Err(e) => failures.push(Failure::new(
+                "case",
+                format!("expect/headers/{name}"),
+                "a value",
+                e,
+            )),
+        }
+    }
+    for (pointer, check) in body_checks {
+        match render_check(check, vars) {
+            Ok(c) => failures.extend(check::value::check(
+                "body",
+                pointer,
+                &c,
+                pointer_get(body, pointer),
+            )),
+            Err(e) => failures.push(Failure::new(
+                "case",
+                format!("expect/body{pointer}"),
+                "a value",
+                e,
+            )),
+        }
+    }
+    failures
+}
+
 /// Every check of one answer. Captures go into `vars` when the answer passes them.
 #[allow(clippy::too_many_arguments)]
-fn check_answer(ctx: &RunContext, service: &Service, op: &OperationSpec, _case: &Case, expect: &Expect, answer: &Answer, vars: &mut Vars, format: Option<Format>) -> Vec<Failure> {
+fn check_answer(
+    ctx: &RunContext,
+    service: &Service,
+    op: &OperationSpec,
+    _case: &Case,
+    expect: &Expect,
+    answer: &Answer,
+    vars: &mut Vars,
+    format: Option<Format>,
+) -> Vec<Failure> {
     let mut failures = Vec::new();
     if let Some(st) = &expect.status {
         failures.extend(check::status::check(st, answer.status));
     }
     // The request id comes on every answer (a documented platform rule), whatever the status.
     if let Some(h) = &service.spec.request_id.header {
-        let ok = answer.headers.get(h.as_str()).and_then(|v| v.to_str().ok()).is_some_and(|v| !v.trim().is_empty());
+        let ok = answer
+            .headers
+            .get(h.as_str())
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| !v.trim().is_empty());
         if !ok {
-            failures.push(Failure::new("request id", format!("header {h}"), "a request id", "none"));
-        }
-    }
-    for (name, check) in &expect.headers {
-        let got = answer.headers.get(name.as_str()).map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
-        match render_check(check, vars) {
-            Ok(c) => failures.extend(check::value::check("header", name, &c, got.as_ref())),
-            Err(e) => failures.push(Failure::new("case", format!("expect/headers/{name}"), "a value", e)),
+            failures.push(Failure::new(
+                "request id",
+                format!("header {h}"),
+                "a request id",
+                "none",
+            ));
         }
     }
     let response = op.response(answer.status);
@@ -288,7 +503,11 @@ fn check_answer(ctx: &RunContext, service: &Service, op: &OperationSpec, _case: 
         (None, Protocol::AlibabaRpc) => BodyKind::XmlOrJson,
         (None, Protocol::HuaweiRest) => BodyKind::Json,
     };
-    let format = if service.spec.protocol == Protocol::AlibabaRpc { format } else { None };
+    let format = if service.spec.protocol == Protocol::AlibabaRpc {
+        format
+    } else {
+        None
+    };
     let decoded = match body::decode(kind, format, &answer.body) {
         Ok(d) => d,
         Err(f) => {
@@ -297,9 +516,23 @@ fn check_answer(ctx: &RunContext, service: &Service, op: &OperationSpec, _case: 
         }
     };
     let envelope = &service.spec.error_envelope;
-    let xml_root = response.and_then(|r| r.xml_root.as_deref()).or(if is_error { envelope.xml_root.as_deref() } else { None });
+    let xml_root = response
+        .and_then(|r| r.xml_root.as_deref())
+        .or(if is_error {
+            envelope.xml_root.as_deref()
+        } else {
+            None
+        });
     failures.extend(body::check_root(&decoded, xml_root));
-    let schema_name = expect.schema.as_deref().or(response.and_then(|r| r.schema.as_deref())).or(if is_error { Some(envelope.schema.as_str()) } else { None });
+    let schema_name = expect
+        .schema
+        .as_deref()
+        .or(response.and_then(|r| r.schema.as_deref()))
+        .or(if is_error {
+            Some(envelope.schema.as_str())
+        } else {
+            None
+        });
     if let Some(name) = schema_name {
         match ctx.schemas.get(service.name(), &op.operation, name) {
             Some(v) => failures.extend(check::schema::check(name, v, &decoded.value)),
@@ -307,37 +540,94 @@ fn check_answer(ctx: &RunContext, service: &Service, op: &OperationSpec, _case: 
         }
     }
     if let Some(p) = &service.spec.request_id.body {
-        let ok = decoded.value.pointer(p).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
+        let ok = decoded
+            .value
+            .pointer(p)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
         if !ok {
-            failures.push(Failure::new("request id", p.as_str(), "a non-empty string", decoded.value.pointer(p).map(check::value::brief).unwrap_or_else(|| "absent".into())));
+            failures.push(Failure::new(
+                "request id",
+                p.as_str(),
+                "a non-empty string",
+                decoded
+                    .value
+                    .pointer(p)
+                    .map(check::value::brief)
+                    .unwrap_or_else(|| "absent".into()),
+            ));
         }
     }
     if let Some(code) = &expect.error_code {
         match vars::render(code, vars) {
             Ok(want) => {
                 let got = decoded.value.pointer(&envelope.code);
-                failures.extend(check::value::check("error code", &envelope.code, &ValueCheck::Equals(Value::String(want)), got));
+                failures.extend(check::value::check(
+                    "error code",
+                    &envelope.code,
+                    &ValueCheck::Equals(Value::String(want)),
+                    got,
+                ));
             }
             Err(e) => failures.push(Failure::new("case", "expect/error_code", "a value", e)),
         }
     }
+    if let Some(extra) = expect.for_status(answer.status) {
+        if let Some(code) = &extra.error_code {
+            match vars::render(code, vars) {
+                Ok(want) => {
+                    let got = decoded.value.pointer(&envelope.code);
+                    failures.extend(check::value::check(
+                        &format!("error code (status {})", answer.status),
+                        &envelope.code,
+                        &ValueCheck::Equals(Value::String(want)),
+                        got,
+                    ));
+                }
+                Err(e) => failures.push(Failure::new(
+                    "case",
+                    "expect/by_status/error_code",
+                    "a value",
+                    e,
+                )),
+            }
+        }
+        failures.extend(value_checks(
+            &extra.headers,
+            &extra.body,
+            answer,
+            &decoded.value,
+            vars,
+        ));
+    }
     for r in response.map(|r| r.headers.as_slice()).unwrap_or_default() {
         if !answer.headers.contains_key(r.as_str()) {
-            failures.push(Failure::new("header", r.as_str(), "present (the spec lists it for this status)", "absent"));
+            failures.push(Failure::new(
+                "header",
+                r.as_str(),
+                "present (the spec lists it for this status)",
+                "absent",
+            ));
         }
     }
-    for (pointer, check) in &expect.body {
-        match render_check(check, vars) {
-            Ok(c) => failures.extend(check::value::check("body", pointer, &c, pointer_get(&decoded.value, pointer))),
-            Err(e) => failures.push(Failure::new("case", format!("expect/body{pointer}"), "a value", e)),
-        }
-    }
+    failures.extend(value_checks(
+        &expect.headers,
+        &expect.body,
+        answer,
+        &decoded.value,
+        vars,
+    ));
     for (name, pointer) in &expect.capture {
         match pointer_get(&decoded.value, pointer) {
             Some(v) => {
                 vars.insert(name.clone(), v.clone());
             }
-            None => failures.push(Failure::new("capture", pointer.as_str(), format!("a value to capture as `{name}`"), "absent")),
+            None => failures.push(Failure::new(
+                "capture",
+                pointer.as_str(),
+                format!("a value to capture as `{name}`"),
+                "absent",
+            )),
         }
     }
     failures

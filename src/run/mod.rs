@@ -86,10 +86,17 @@ pub fn plan(catalog: &Catalog, suite: &Suite, sel: &Selection) -> Vec<Trial> {
     let mut out = Vec::new();
     for (fi, f) in suite.files.iter().enumerate() {
         let path = f.doc.path.to_string_lossy();
-        if !sel.files.is_empty() && !sel.files.iter().any(|p| path.ends_with(p.trim_start_matches("./")) || path == p.as_str()) {
+        if !sel.files.is_empty()
+            && !sel
+                .files
+                .iter()
+                .any(|p| path.ends_with(p.trim_start_matches("./")) || path == p.as_str())
+        {
             continue;
         }
-        let alibaba = catalog.service(&f.service).is_some_and(|s| s.spec.protocol == Protocol::AlibabaRpc);
+        let alibaba = catalog
+            .service(&f.service)
+            .is_some_and(|s| s.spec.protocol == Protocol::AlibabaRpc);
         for (ci, c) in f.file.cases.iter().enumerate() {
             if !sel.tags.is_empty() && !c.tags.iter().any(|t| sel.tags.contains(t)) {
                 continue;
@@ -99,7 +106,13 @@ pub fn plan(catalog: &Catalog, suite: &Suite, sel: &Selection) -> Vec<Trial> {
             }
             let base = format!("{}::{}::{}", f.service, f.operation, c.name);
             let formats: Vec<Option<Format>> = if alibaba {
-                c.formats.clone().unwrap_or_else(default_formats).into_iter().filter(|fm| sel.formats.as_ref().is_none_or(|a| a.contains(fm))).map(Some).collect()
+                c.formats
+                    .clone()
+                    .unwrap_or_else(default_formats)
+                    .into_iter()
+                    .filter(|fm| sel.formats.as_ref().is_none_or(|a| a.contains(fm)))
+                    .map(Some)
+                    .collect()
             } else {
                 vec![None]
             };
@@ -108,9 +121,22 @@ pub fn plan(catalog: &Catalog, suite: &Suite, sel: &Selection) -> Vec<Trial> {
                     Some(fm) => format!("{base}::{}", fm.as_str()),
                     None => base.clone(),
                 };
-                let selected = sel.filters.is_empty() || sel.filters.iter().any(|flt| if sel.exact { &id == flt } else { id.contains(flt.as_str()) });
+                let selected = sel.filters.is_empty()
+                    || sel.filters.iter().any(|flt| {
+                        if sel.exact {
+                            &id == flt
+                        } else {
+                            id.contains(flt.as_str())
+                        }
+                    });
                 if selected {
-                    out.push(Trial { id, file: fi, case: ci, format, tags: c.tags.clone() });
+                    out.push(Trial {
+                        id,
+                        file: fi,
+                        case: ci,
+                        format,
+                        tags: c.tags.clone(),
+                    });
                 }
             }
         }
@@ -138,7 +164,11 @@ pub fn install_crypto() {
 }
 
 impl RunContext {
-    pub fn new(catalog: Arc<Catalog>, suite: Arc<Suite>, target: Target) -> Result<RunContext, String> {
+    pub fn new(
+        catalog: Arc<Catalog>,
+        suite: Arc<Suite>,
+        target: Target,
+    ) -> Result<RunContext, String> {
         install_crypto();
         let schemas = SchemaSet::compile(&catalog)?;
         let client = reqwest::Client::builder()
@@ -148,12 +178,25 @@ impl RunContext {
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let redactor = Redactor::new(target.secrets());
         let deadline = Instant::now() + target.deadline;
-        Ok(RunContext { catalog, suite, schemas, target, client, redactor, deadline })
+        Ok(RunContext {
+            catalog,
+            suite,
+            schemas,
+            target,
+            client,
+            redactor,
+            deadline,
+        })
     }
 
     /// Runs trials with at most `jobs` at once; `on_result` sees each as it finishes. Results
     /// come back in plan order.
-    pub async fn run_all(self: &Arc<Self>, trials: Vec<Trial>, jobs: usize, mut on_result: impl FnMut(&TrialResult)) -> Vec<TrialResult> {
+    pub async fn run_all(
+        self: &Arc<Self>,
+        trials: Vec<Trial>,
+        jobs: usize,
+        mut on_result: impl FnMut(&TrialResult),
+    ) -> Vec<TrialResult> {
         let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
         let mut set = tokio::task::JoinSet::new();
         let n = trials.len();
@@ -161,7 +204,10 @@ impl RunContext {
             let ctx = Arc::clone(self);
             let sem = Arc::clone(&semaphore);
             set.spawn(async move {
-                let _permit = sem.acquire_owned().await.expect("the semaphore is never closed");
+                let _permit = sem
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
                 (i, ctx.run_trial(&trial).await)
             });
         }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::target::{ServiceTarget, SigningMode};
 use crate::auth::{self, Credentials, HttpParts, Secret, SigningContext};
-use crate::case::model::{AuthMode, Format, Request};
+use crate::case::model::{AuthMode, Format, Request, SigningOverride};
 use crate::case::vars::{self, Vars};
 use crate::spec::model::{OperationSpec, ParamIn, Protocol};
 use crate::spec::Service;
@@ -46,14 +46,22 @@ pub struct CaseCredentials {
 }
 
 /// The unreserved set of RFC 3986, for path segments.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 fn param_text(v: &Value) -> String {
     vars::text_of(v)
 }
 
 /// The parameters of a step: defaults, then the case's values (`null` removes one).
-fn parameters(op: &OperationSpec, req: &Request, vars: &Vars) -> Result<BTreeMap<String, (ParamIn, String)>, BuildError> {
+fn parameters(
+    op: &OperationSpec,
+    req: &Request,
+    vars: &Vars,
+) -> Result<BTreeMap<String, (ParamIn, String)>, BuildError> {
     let mut out = BTreeMap::new();
     for p in &op.request.parameters {
         let value = match req.params.get(&p.name) {
@@ -64,7 +72,8 @@ fn parameters(op: &OperationSpec, req: &Request, vars: &Vars) -> Result<BTreeMap
                 None => continue,
             },
         };
-        let rendered = vars::render_value(value, vars).map_err(|e| BuildError::Case(format!("parameter `{}`: {e}", p.name)))?;
+        let rendered = vars::render_value(value, vars)
+            .map_err(|e| BuildError::Case(format!("parameter `{}`: {e}", p.name)))?;
         out.insert(p.name.clone(), (p.location, param_text(&rendered)));
     }
     Ok(out)
@@ -80,11 +89,18 @@ fn host_of(url: &url::Url) -> String {
 
 fn creds(c: &CaseCredentials, mode: AuthMode) -> Result<Credentials, BuildError> {
     let (Some(ak), Some(sk)) = (&c.access_key_id, &c.secret) else {
-        return Err(BuildError::Unsupported("the target has no access key for this service".into()));
+        return Err(BuildError::Unsupported(
+            "the target has no access key for this service".into(),
+        ));
     };
     Ok(match mode {
-        AuthMode::Forged => Credentials::new(ak.clone(), Secret::new(format!("{}-forged", sk.expose()))),
-        AuthMode::UnknownKey => Credentials::new(format!("conform-unknown-{}", vars::unique(12)), Secret::new(sk.expose().to_string())),
+        AuthMode::Forged => {
+            Credentials::new(ak.clone(), Secret::new(format!("{}-forged", sk.expose())))
+        }
+        AuthMode::UnknownKey => Credentials::new(
+            format!("conform-unknown-{}", vars::unique(12)),
+            Secret::new(sk.expose().to_string()),
+        ),
         _ => Credentials::new(ak.clone(), Secret::new(sk.expose().to_string())),
     })
 }
@@ -97,17 +113,69 @@ fn signing_context(mode: AuthMode) -> SigningContext {
     ctx
 }
 
+/// The scheme a step signs with: the case's override, else the target's.
+fn signing_of(
+    target: &ServiceTarget,
+    req: &Request,
+    creds: &CaseCredentials,
+) -> Result<SigningMode, BuildError> {
+    let Some(o) = req.signing else {
+        return Ok(target.signing);
+    };
+    if target.signing == SigningMode::None {
+        return Err(BuildError::Unsupported(format!(
+            "the step signs with {o:?}; the target takes no signatures"
+        )));
+    }
+    let mode = match o {
+        SigningOverride::V1 => SigningMode::V1,
+        SigningOverride::V3 => SigningMode::V3,
+        SigningOverride::Aksk => SigningMode::Aksk,
+        SigningOverride::Token => SigningMode::Token,
+    };
+    let has = match mode {
+        SigningMode::Token => creds.token.is_some(),
+        _ => creds.access_key_id.is_some() && creds.secret.is_some(),
+    };
+    if !has {
+        return Err(BuildError::Unsupported(format!(
+            "the step signs with {o:?}; the target has no credentials for it"
+        )));
+    }
+    Ok(mode)
+}
+
 /// Builds the request of one step.
-pub fn build(service: &Service, op: &OperationSpec, target: &ServiceTarget, creds_in: &CaseCredentials, req: &Request, vars: &Vars, format: Option<Format>) -> Result<Built, BuildError> {
+pub fn build(
+    service: &Service,
+    op: &OperationSpec,
+    target: &ServiceTarget,
+    creds_in: &CaseCredentials,
+    req: &Request,
+    vars: &Vars,
+    format: Option<Format>,
+) -> Result<Built, BuildError> {
     let params = parameters(op, req, vars)?;
-    let method = req.method.clone().unwrap_or_else(|| op.request.methods.first().cloned().unwrap_or_else(|| "GET".into()));
+    let method = req.method.clone().unwrap_or_else(|| {
+        op.request
+            .methods
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "GET".into())
+    });
     let body = match &req.body {
-        Some(b) => vars::render(b, vars).map_err(|e| BuildError::Case(format!("body: {e}")))?.into_bytes(),
+        Some(b) => vars::render(b, vars)
+            .map_err(|e| BuildError::Case(format!("body: {e}")))?
+            .into_bytes(),
         None => Vec::new(),
     };
     let mut headers: Vec<(String, String)> = Vec::new();
     for (name, value) in &req.headers {
-        headers.push((name.clone(), vars::render(value, vars).map_err(|e| BuildError::Case(format!("header `{name}`: {e}")))?));
+        headers.push((
+            name.clone(),
+            vars::render(value, vars)
+                .map_err(|e| BuildError::Case(format!("header `{name}`: {e}")))?,
+        ));
     }
     for (name, (loc, value)) in &params {
         if *loc == ParamIn::Header {
@@ -115,8 +183,12 @@ pub fn build(service: &Service, op: &OperationSpec, target: &ServiceTarget, cred
         }
     }
     match service.spec.protocol {
-        Protocol::AlibabaRpc => alibaba(service, op, target, creds_in, req, &params, method, headers, body, format),
-        Protocol::HuaweiRest => huawei(op, target, creds_in, req, vars, &params, method, headers, body),
+        Protocol::AlibabaRpc => alibaba(
+            service, op, target, creds_in, req, &params, method, headers, body, format,
+        ),
+        Protocol::HuaweiRest => huawei(
+            op, target, creds_in, req, vars, &params, method, headers, body,
+        ),
     }
 }
 
@@ -133,20 +205,42 @@ fn alibaba(
     body: Vec<u8>,
     format: Option<Format>,
 ) -> Result<Built, BuildError> {
-    let action = req.action.clone().or_else(|| op.request.action.clone()).unwrap_or_default();
+    let action = req
+        .action
+        .clone()
+        .or_else(|| op.request.action.clone())
+        .unwrap_or_default();
     let version = service.spec.version.clone().unwrap_or_default();
     let format_name = format.map(|f| f.as_str().to_ascii_uppercase());
-    let mut query: Vec<(String, String)> = params.iter().filter(|(_, (l, _))| *l == ParamIn::Query).map(|(k, (_, v))| (k.clone(), v.clone())).collect();
+    let mut query: Vec<(String, String)> = params
+        .iter()
+        .filter(|(_, (l, _))| *l == ParamIn::Query)
+        .map(|(k, (_, v))| (k.clone(), v.clone()))
+        .collect();
     if let Some(region) = &target.region {
         query.push(("RegionId".into(), region.clone()));
     }
     let mut url = target.base_url.clone();
     url.set_path("/");
     let host = host_of(&url);
-    let v3 = target.signing == SigningMode::V3;
+    let signing = signing_of(target, req, creds_in)?;
+    if !matches!(
+        signing,
+        SigningMode::V1 | SigningMode::V3 | SigningMode::None
+    ) {
+        return Err(BuildError::Case(format!(
+            "Alibaba cannot sign with {signing:?}"
+        )));
+    }
+    let v3 = signing == SigningMode::V3;
+    let format_name = if req.send_format { format_name } else { None };
     if v3 {
         // V3 carries the action in headers; Format only when it differs from the V3 default.
-        let v3_default = service.spec.formats.as_ref().map(|f| f.v3_default.to_ascii_uppercase());
+        let v3_default = service
+            .spec
+            .formats
+            .as_ref()
+            .map(|f| f.v3_default.to_ascii_uppercase());
         if let Some(f) = &format_name {
             if Some(f) != v3_default.as_ref() {
                 query.push(("Format".into(), f.clone()));
@@ -160,9 +254,13 @@ fn alibaba(
         }
     }
     let auth_mode = req.auth;
-    match (target.signing, auth_mode) {
+    match (signing, auth_mode) {
         (SigningMode::None, AuthMode::Default) => {}
-        (SigningMode::None, m) => return Err(BuildError::Unsupported(format!("auth `{m:?}` needs a signing target"))),
+        (SigningMode::None, m) => {
+            return Err(BuildError::Unsupported(format!(
+                "auth `{m:?}` needs a signing target"
+            )))
+        }
         (_, AuthMode::None) => {
             if v3 {
                 headers.push(("x-acs-action".into(), action));
@@ -170,25 +268,58 @@ fn alibaba(
             }
         }
         (SigningMode::V1, mode) => {
-            let signed = auth::alibaba_v1::sign(&method, &query, &creds(creds_in, mode)?, &signing_context(mode));
+            let signed = auth::alibaba_v1::sign(
+                &method,
+                &query,
+                &creds(creds_in, mode)?,
+                &signing_context(mode),
+            );
             query.extend(signed.query);
         }
         (SigningMode::V3, mode) => {
             headers.push(("host".into(), host.clone()));
-            let parts = HttpParts { method: &method, path: "/", query: &query, headers: &headers, body: &body };
-            let signed = auth::alibaba_v3::sign(&parts, &action, &version, &creds(creds_in, mode)?, &signing_context(mode));
+            let parts = HttpParts {
+                method: &method,
+                path: "/",
+                query: &query,
+                headers: &headers,
+                body: &body,
+            };
+            let signed = auth::alibaba_v3::sign(
+                &parts,
+                &action,
+                &version,
+                &creds(creds_in, mode)?,
+                &signing_context(mode),
+            );
             headers.extend(signed.headers);
         }
-        (m, _) => return Err(BuildError::Unsupported(format!("Alibaba cannot sign with {m:?}"))),
+        (m, _) => {
+            return Err(BuildError::Unsupported(format!(
+                "Alibaba cannot sign with {m:?}"
+            )))
+        }
     }
     if let Some(p) = &req.path {
         url.set_path(p);
     }
     // The RPC encoding of the query must match what was signed: RFC 3986, `%20` for space.
-    let encoded: Vec<String> = query.iter().map(|(k, v)| format!("{}={}", auth::encode::rfc3986(k), auth::encode::rfc3986(v))).collect();
+    let encoded: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", auth::encode::rfc3986(k), auth::encode::rfc3986(v)))
+        .collect();
     let joined = encoded.join("&");
-    url.set_query(if joined.is_empty() { None } else { Some(&joined) });
-    Ok(Built { method, url, headers, body })
+    url.set_query(if joined.is_empty() {
+        None
+    } else {
+        Some(&joined)
+    });
+    Ok(Built {
+        method,
+        url,
+        headers,
+        body,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -205,7 +336,12 @@ fn huawei(
 ) -> Result<Built, BuildError> {
     let template = op.request.path.clone().unwrap_or_default();
     let mut path = template.clone();
-    for p in op.request.parameters.iter().filter(|p| p.location == ParamIn::Path) {
+    for p in op
+        .request
+        .parameters
+        .iter()
+        .filter(|p| p.location == ParamIn::Path)
+    {
         let value = params.get(&p.name).map(|(_, v)| v.as_str()).unwrap_or("");
         let encoded = percent_encoding::utf8_percent_encode(value, SEGMENT).to_string();
         path = path.replace(&format!("{{{}}}", p.name), &encoded);
@@ -216,11 +352,19 @@ fn huawei(
     let mut url = target.base_url.clone();
     let base_path = url.path().trim_end_matches('/').to_string();
     url.set_path(&format!("{base_path}{path}"));
-    let query: Vec<(String, String)> = params.iter().filter(|(_, (l, _))| *l == ParamIn::Query).map(|(k, (_, v))| (k.clone(), v.clone())).collect();
+    let query: Vec<(String, String)> = params
+        .iter()
+        .filter(|(_, (l, _))| *l == ParamIn::Query)
+        .map(|(k, (_, v))| (k.clone(), v.clone()))
+        .collect();
     if !query.is_empty() {
-        url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        url.query_pairs_mut()
+            .extend_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     }
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
         headers.push(("Content-Type".into(), "application/json".into()));
     }
     // The Workspace SDK sends (and signs) the project of its credentials.
@@ -228,24 +372,57 @@ fn huawei(
         headers.push(("X-Project-Id".into(), project.clone()));
     }
     let mode = req.auth;
-    match (target.signing, mode) {
+    let signing = signing_of(target, req, creds_in)?;
+    match (signing, mode) {
         (SigningMode::None, AuthMode::Default) | (_, AuthMode::None) => {}
-        (SigningMode::None, m) => return Err(BuildError::Unsupported(format!("auth `{m:?}` needs a signing target"))),
-        (SigningMode::Aksk, AuthMode::Replayed) => return Err(BuildError::Unsupported("Huawei AK/SK has no nonce to replay".into())),
+        (SigningMode::None, m) => {
+            return Err(BuildError::Unsupported(format!(
+                "auth `{m:?}` needs a signing target"
+            )))
+        }
+        (SigningMode::Aksk, AuthMode::Replayed) => {
+            return Err(BuildError::Unsupported(
+                "Huawei AK/SK has no nonce to replay".into(),
+            ))
+        }
         (SigningMode::Aksk, m) => {
             headers.push(("Host".into(), host_of(&url)));
             let raw_path = url.path().to_string();
-            let parts = HttpParts { method: &method, path: &raw_path, query: &query, headers: &headers, body: &body };
+            let parts = HttpParts {
+                method: &method,
+                path: &raw_path,
+                query: &query,
+                headers: &headers,
+                body: &body,
+            };
             let signed = auth::huawei_aksk::sign(&parts, &creds(creds_in, m)?, &signing_context(m));
             headers.extend(signed.headers);
         }
         (SigningMode::Token, AuthMode::Default) => {
-            let token = creds_in.token.as_ref().ok_or_else(|| BuildError::Unsupported("the target has no token for this service".into()))?;
+            let token = creds_in.token.as_ref().ok_or_else(|| {
+                BuildError::Unsupported("the target has no token for this service".into())
+            })?;
             headers.push(("X-Auth-Token".into(), token.expose().to_string()));
         }
-        (SigningMode::Token, AuthMode::Forged) => headers.push(("X-Auth-Token".into(), format!("conform-forged-{}", vars::unique(24)))),
-        (SigningMode::Token, m) => return Err(BuildError::Unsupported(format!("auth `{m:?}` does not apply to X-Auth-Token"))),
-        (m, _) => return Err(BuildError::Unsupported(format!("Huawei cannot sign with {m:?}"))),
+        (SigningMode::Token, AuthMode::Forged) => headers.push((
+            "X-Auth-Token".into(),
+            format!("conform-forged-{}", vars::unique(24)),
+        )),
+        (SigningMode::Token, m) => {
+            return Err(BuildError::Unsupported(format!(
+                "auth `{m:?}` does not apply to X-Auth-Token"
+            )))
+        }
+        (m, _) => {
+            return Err(BuildError::Unsupported(format!(
+                "Huawei cannot sign with {m:?}"
+            )))
+        }
     }
-    Ok(Built { method, url, headers, body })
+    Ok(Built {
+        method,
+        url,
+        headers,
+        body,
+    })
 }

@@ -40,25 +40,53 @@ impl StatesClient<'_> {
             .body(body.to_string())
             .send()
             .await
-            .map_err(|e| StateError::Failed(format!("provider-state endpoint {}: {}", self.url, super::exec::transport_error(&e))))?;
+            .map_err(|e| {
+                StateError::Failed(format!(
+                    "provider-state endpoint {}: {}",
+                    self.url,
+                    super::exec::transport_error(&e)
+                ))
+            })?;
         let status = resp.status().as_u16();
-        let bytes = resp.bytes().await.map_err(|e| StateError::Failed(format!("provider-state answer: {e}")))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| StateError::Failed(format!("provider-state answer: {e}")))?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|_| {
-            StateError::Failed(format!("provider-state endpoint answered {status} with a body that is not JSON: {}", crate::check::body::shown(&bytes)))
+            StateError::Failed(format!(
+                "provider-state endpoint answered {status} with a body that is not JSON: {}",
+                crate::check::body::shown(&bytes)
+            ))
         })?;
         match status {
             200..=299 if value.is_object() => Ok(value),
-            200..=299 => Err(StateError::Failed(format!("provider-state endpoint answered {status} with {value}, not a JSON object"))),
+            200..=299 => Err(StateError::Failed(format!(
+                "provider-state endpoint answered {status} with {value}, not a JSON object"
+            ))),
             400..=499 => {
-                let why = value.get("error").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| value.to_string());
-                Err(StateError::Unsupported(format!("the target cannot set this up ({status}): {why}")))
+                let why = value
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| value.to_string());
+                Err(StateError::Unsupported(format!(
+                    "the target cannot set this up ({status}): {why}"
+                )))
             }
-            _ => Err(StateError::Failed(format!("provider-state endpoint answered {status}: {value}"))),
+            _ => Err(StateError::Failed(format!(
+                "provider-state endpoint answered {status}: {value}"
+            ))),
         }
     }
 
-    pub async fn setup(&self, state: &str, params: &Map<String, Value>) -> Result<SetupResult, StateError> {
-        let mut answer = self.post(&json!({"action": "setup", "state": state, "params": params})).await?;
+    pub async fn setup(
+        &self,
+        state: &str,
+        params: &Map<String, Value>,
+    ) -> Result<SetupResult, StateError> {
+        let mut answer = self
+            .post(&json!({"action": "setup", "state": state, "params": params}))
+            .await?;
         let obj = answer.as_object_mut().expect("post checks for an object");
         let credentials = match obj.remove("credentials") {
             None | Some(Value::Null) => None,
@@ -70,17 +98,37 @@ impl StatesClient<'_> {
                     token: get("token").map(Secret::new),
                 })
             }
-            Some(_) => return Err(StateError::Failed("provider-state `credentials` must be an object".into())),
+            Some(_) => {
+                return Err(StateError::Failed(
+                    "provider-state `credentials` must be an object".into(),
+                ))
+            }
         };
-        Ok(SetupResult { values: std::mem::take(obj), credentials })
+        Ok(SetupResult {
+            values: std::mem::take(obj),
+            credentials,
+        })
     }
 
-    pub async fn teardown(&self, state: &str, params: &Map<String, Value>, values: &Map<String, Value>) -> Result<(), StateError> {
-        self.post(&json!({"action": "teardown", "state": state, "params": params, "values": values})).await.map(|_| ())
+    pub async fn teardown(
+        &self,
+        state: &str,
+        params: &Map<String, Value>,
+        values: &Map<String, Value>,
+    ) -> Result<(), StateError> {
+        self.post(
+            &json!({"action": "teardown", "state": state, "params": params, "values": values}),
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn probe(&self, resource: &str, id: &str) -> Result<bool, StateError> {
-        let v = self.post(&json!({"action": "probe", "resource": resource, "id": id})).await?;
-        v.get("exists").and_then(Value::as_bool).ok_or_else(|| StateError::Failed(format!("probe answer {v} has no boolean `exists`")))
+        let v = self
+            .post(&json!({"action": "probe", "resource": resource, "id": id}))
+            .await?;
+        v.get("exists")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| StateError::Failed(format!("probe answer {v} has no boolean `exists`")))
     }
 }

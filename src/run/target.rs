@@ -42,7 +42,12 @@ pub struct ServiceCredentials {
 impl ServiceCredentials {
     /// The secret strings, for redaction.
     pub fn secrets(&self) -> Vec<String> {
-        self.secret.iter().chain(self.token.iter()).map(|s| s.expose().to_string()).filter(|s| !s.is_empty()).collect()
+        self.secret
+            .iter()
+            .chain(self.token.iter())
+            .map(|s| s.expose().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
     }
 }
 
@@ -70,7 +75,10 @@ pub struct Target {
 impl Target {
     /// Every secret of the target, for redaction.
     pub fn secrets(&self) -> Vec<String> {
-        self.services.values().flat_map(|s| s.credentials.secrets()).collect()
+        self.services
+            .values()
+            .flat_map(|s| s.credentials.secrets())
+            .collect()
     }
 }
 
@@ -124,15 +132,28 @@ struct ServiceEntry {
 /// The environment variables the vendors' own tools read.
 pub fn default_env_names(service: &str) -> (&'static str, &'static str, &'static str) {
     if service.starts_with("alibaba") {
-        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
+        (
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "ALIBABA_CLOUD_SECURITY_TOKEN",
+        )
     } else {
-        ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_TOKEN")
+        (
+            "HUAWEICLOUD_SDK_AK",
+            "HUAWEICLOUD_SDK_SK",
+            "HUAWEICLOUD_SDK_TOKEN",
+        )
     }
 }
 
 /// Reads `NAME=value` lines (`#` comments, blank lines allowed).
 fn read_credentials_file(path: &Path) -> Result<BTreeMap<String, String>, TargetError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TargetError::File(Diagnostic::file(path, format!("cannot read credentials file: {e}"))))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        TargetError::File(Diagnostic::file(
+            path,
+            format!("cannot read credentials file: {e}"),
+        ))
+    })?;
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -141,7 +162,11 @@ fn read_credentials_file(path: &Path) -> Result<BTreeMap<String, String>, Target
         }
         let Some((k, v)) = line.split_once('=') else {
             // Never echo the line: it may hold a secret.
-            return Err(TargetError::File(Diagnostic::at(path, crate::diag::Pos::new(i + 1, 1), "expected `NAME=value`")));
+            return Err(TargetError::File(Diagnostic::at(
+                path,
+                crate::diag::Pos::new(i + 1, 1),
+                "expected `NAME=value`",
+            )));
         };
         out.insert(k.trim().to_string(), v.trim().trim_matches('"').to_string());
     }
@@ -150,10 +175,17 @@ fn read_credentials_file(path: &Path) -> Result<BTreeMap<String, String>, Target
 
 /// Looks a variable up in the environment, then in the credentials file.
 fn lookup(name: &str, file: &BTreeMap<String, String>) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).or_else(|| file.get(name).cloned())
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| file.get(name).cloned())
 }
 
-fn credentials_for(service: &str, entry_names: (Option<&str>, Option<&str>, Option<&str>), file: &BTreeMap<String, String>) -> ServiceCredentials {
+fn credentials_for(
+    service: &str,
+    entry_names: (Option<&str>, Option<&str>, Option<&str>),
+    file: &BTreeMap<String, String>,
+) -> ServiceCredentials {
     let (ak, sk, token) = default_env_names(service);
     ServiceCredentials {
         access_key_id: lookup(entry_names.0.unwrap_or(ak), file),
@@ -173,13 +205,19 @@ fn parse_url(s: &str, what: &str) -> Result<url::Url, String> {
 fn check_credentials(service: &str, t: &ServiceTarget) -> Result<(), String> {
     let c = &t.credentials;
     let missing = match t.signing {
-        SigningMode::V3 | SigningMode::V1 | SigningMode::Aksk => c.access_key_id.is_none() || c.secret.is_none(),
+        SigningMode::V3 | SigningMode::V1 | SigningMode::Aksk => {
+            c.access_key_id.is_none() || c.secret.is_none()
+        }
         SigningMode::Token => c.token.is_none(),
         SigningMode::None => false,
     };
     if missing {
         let (ak, sk, token) = default_env_names(service);
-        let names = if t.signing == SigningMode::Token { token.to_string() } else { format!("{ak} and {sk}") };
+        let names = if t.signing == SigningMode::Token {
+            token.to_string()
+        } else {
+            format!("{ak} and {sk}")
+        };
         return Err(format!("service `{service}` signs with {:?} but its credentials are not set (set {names}, or name other variables in the target file)", t.signing));
     }
     Ok(())
@@ -192,7 +230,11 @@ impl Target {
         let file: TargetFile = doc.deserialize().map_err(TargetError::File)?;
         let creds_file = match &file.credentials_file {
             Some(p) => {
-                let p = if p.is_relative() { path.parent().unwrap_or(Path::new(".")).join(p) } else { p.clone() };
+                let p = if p.is_relative() {
+                    path.parent().unwrap_or(Path::new(".")).join(p)
+                } else {
+                    p.clone()
+                };
                 read_credentials_file(&p)?
             }
             None => BTreeMap::new(),
@@ -201,32 +243,62 @@ impl Target {
         for (name, entry) in &file.services {
             let at = format!("/services/{}", crate::located::escape_pointer(name));
             if !known_services.contains(&name.as_str()) {
-                return Err(TargetError::File(doc.error_at_key(&at, format!("unknown service `{name}` (known: {})", known_services.join(", ")))));
+                return Err(TargetError::File(doc.error_at_key(
+                    &at,
+                    format!(
+                        "unknown service `{name}` (known: {})",
+                        known_services.join(", ")
+                    ),
+                )));
             }
             let alibaba = name.starts_with("alibaba");
-            let fits = matches!((alibaba, entry.signing), (true, SigningMode::V3 | SigningMode::V1 | SigningMode::None) | (false, SigningMode::Aksk | SigningMode::Token | SigningMode::None));
+            let fits = matches!(
+                (alibaba, entry.signing),
+                (true, SigningMode::V3 | SigningMode::V1 | SigningMode::None)
+                    | (
+                        false,
+                        SigningMode::Aksk | SigningMode::Token | SigningMode::None
+                    )
+            );
             if !fits {
-                return Err(TargetError::File(doc.error_at(&format!("{at}/signing"), format!("`{name}` cannot sign with {:?}", entry.signing))));
+                return Err(TargetError::File(doc.error_at(
+                    &format!("{at}/signing"),
+                    format!("`{name}` cannot sign with {:?}", entry.signing),
+                )));
             }
-            let base_url = parse_url(&entry.base_url, "base_url").map_err(|m| TargetError::File(doc.error_at(&format!("{at}/base_url"), m)))?;
+            let base_url = parse_url(&entry.base_url, "base_url")
+                .map_err(|m| TargetError::File(doc.error_at(&format!("{at}/base_url"), m)))?;
             let t = ServiceTarget {
                 base_url,
                 signing: entry.signing,
-                credentials: credentials_for(name, (entry.access_key_id_env.as_deref(), entry.secret_env.as_deref(), entry.token_env.as_deref()), &creds_file),
+                credentials: credentials_for(
+                    name,
+                    (
+                        entry.access_key_id_env.as_deref(),
+                        entry.secret_env.as_deref(),
+                        entry.token_env.as_deref(),
+                    ),
+                    &creds_file,
+                ),
                 region: entry.region.clone(),
             };
             check_credentials(name, &t).map_err(|m| TargetError::File(doc.error_at(&at, m)))?;
             services.insert(name.clone(), t);
         }
         let states_url = match &file.provider_states {
-            Some(u) => Some(parse_url(u, "provider_states").map_err(|m| TargetError::File(doc.error_at("/provider_states", m)))?),
+            Some(u) => Some(
+                parse_url(u, "provider_states")
+                    .map_err(|m| TargetError::File(doc.error_at("/provider_states", m)))?,
+            ),
             None => None,
         };
         let secs = |v: f64, p: &str| {
             if v.is_finite() && v > 0.0 {
                 Ok(Duration::from_secs_f64(v))
             } else {
-                Err(TargetError::File(doc.error_at(p, "must be a positive number of seconds")))
+                Err(TargetError::File(
+                    doc.error_at(p, "must be a positive number of seconds"),
+                ))
             }
         };
         Ok(Target {
@@ -241,9 +313,17 @@ impl Target {
 
     /// Every service at one base URL (someone's emulator): destructive cases allowed, signing
     /// as the current SDKs do (Alibaba V3, Huawei AK/SK), credentials from the environment.
-    pub fn from_url(base: &str, states: Option<&str>, services: &[&str], fallback: &dyn Fn(&str) -> ServiceCredentials) -> Result<Target, TargetError> {
+    pub fn from_url(
+        base: &str,
+        states: Option<&str>,
+        services: &[&str],
+        fallback: &dyn Fn(&str) -> ServiceCredentials,
+    ) -> Result<Target, TargetError> {
         let base_url = parse_url(base, "--target").map_err(TargetError::Invalid)?;
-        let states_url = states.map(|s| parse_url(s, "--states")).transpose().map_err(TargetError::Invalid)?;
+        let states_url = states
+            .map(|s| parse_url(s, "--states"))
+            .transpose()
+            .map_err(TargetError::Invalid)?;
         let empty = BTreeMap::new();
         let mut map = BTreeMap::new();
         for name in services {
@@ -251,8 +331,17 @@ impl Target {
             if credentials.access_key_id.is_none() && credentials.secret.is_none() {
                 credentials = fallback(name);
             }
-            let signing = if name.starts_with("alibaba") { SigningMode::V3 } else { SigningMode::Aksk };
-            let t = ServiceTarget { base_url: base_url.clone(), signing, credentials, region: None };
+            let signing = if name.starts_with("alibaba") {
+                SigningMode::V3
+            } else {
+                SigningMode::Aksk
+            };
+            let t = ServiceTarget {
+                base_url: base_url.clone(),
+                signing,
+                credentials,
+                region: None,
+            };
             check_credentials(name, &t).map_err(TargetError::Invalid)?;
             map.insert(name.to_string(), t);
         }
@@ -288,7 +377,10 @@ mod tests {
         assert_eq!(s.credentials.access_key_id.as_deref(), Some("ak1"));
         assert_eq!(s.credentials.secret.as_ref().unwrap().expose(), "sk1");
         assert!(!t.allow_destructive);
-        assert!(!format!("{t:?}").contains("sk1"), "Debug must not show secrets");
+        assert!(
+            !format!("{t:?}").contains("sk1"),
+            "Debug must not show secrets"
+        );
         assert_eq!(t.secrets(), vec!["sk1".to_string()]);
     }
 
@@ -296,14 +388,31 @@ mod tests {
     fn target_file_errors_are_located() {
         let dir = std::env::temp_dir().join(format!("conform-target-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
-        let p = write(&dir, "t.yaml", "services:\n  huawei-sms:\n    base_url: http://x\n    signing: v3\n");
-        let e = Target::from_file(&p, &["huawei-sms"]).unwrap_err().to_string();
-        assert!(e.ends_with("t.yaml:4:14: `huawei-sms` cannot sign with V3"), "{e}");
-        let p = write(&dir, "t2.yaml", "services:\n  nope:\n    base_url: http://x\n    signing: none\n");
-        let e = Target::from_file(&p, &["huawei-sms"]).unwrap_err().to_string();
+        let p = write(
+            &dir,
+            "t.yaml",
+            "services:\n  huawei-sms:\n    base_url: http://x\n    signing: v3\n",
+        );
+        let e = Target::from_file(&p, &["huawei-sms"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("t.yaml:4:14: `huawei-sms` cannot sign with V3"),
+            "{e}"
+        );
+        let p = write(
+            &dir,
+            "t2.yaml",
+            "services:\n  nope:\n    base_url: http://x\n    signing: none\n",
+        );
+        let e = Target::from_file(&p, &["huawei-sms"])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("t2.yaml:2:3: unknown service `nope`"), "{e}");
         let p = write(&dir, "t3.yaml", "services:\n  huawei-sms:\n    base_url: http://x\n    signing: token\n    token_env: CONFORM_TEST_UNSET_TOKEN_VAR\n");
-        let e = Target::from_file(&p, &["huawei-sms"]).unwrap_err().to_string();
+        let e = Target::from_file(&p, &["huawei-sms"])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("credentials are not set"), "{e}");
     }
 }

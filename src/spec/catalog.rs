@@ -92,7 +92,10 @@ impl Catalog {
         let mut service_docs = BTreeMap::new();
         for (spec, doc) in services {
             if catalog.services.contains_key(&spec.service) {
-                diags.push(doc.error_at("/service", format!("service `{}` is defined twice", spec.service)));
+                diags.push(doc.error_at(
+                    "/service",
+                    format!("service `{}` is defined twice", spec.service),
+                ));
                 continue;
             }
             service_docs.insert(spec.service.clone(), doc.clone());
@@ -107,7 +110,10 @@ impl Catalog {
         }
         for op in operations {
             let Some(service) = catalog.services.get_mut(&op.spec.service) else {
-                diags.push(op.doc.error_at("/service", format!("unknown service `{}`", op.spec.service)));
+                diags.push(
+                    op.doc
+                        .error_at("/service", format!("unknown service `{}`", op.spec.service)),
+                );
                 continue;
             };
             if service.operations.contains_key(&op.spec.operation) {
@@ -151,21 +157,33 @@ impl Service {
     }
 
     /// An error by code: the operation's catalogue first, then the service's.
-    pub fn error<'a>(&'a self, operation: Option<&'a OperationSpec>, code: &str) -> Option<&'a ErrorEntry> {
+    pub fn error<'a>(
+        &'a self,
+        operation: Option<&'a OperationSpec>,
+        code: &str,
+    ) -> Option<&'a ErrorEntry> {
         operation
             .and_then(|o| o.errors.iter().find(|e| e.code == code))
             .or_else(|| self.spec.errors.iter().find(|e| e.code == code))
     }
 
     /// The error that answers a situation: the operation's catalogue first, then the service's.
-    pub fn error_for<'a>(&'a self, operation: Option<&'a OperationSpec>, role: ErrorRole) -> Option<&'a ErrorEntry> {
+    pub fn error_for<'a>(
+        &'a self,
+        operation: Option<&'a OperationSpec>,
+        role: ErrorRole,
+    ) -> Option<&'a ErrorEntry> {
         operation
             .and_then(|o| o.errors.iter().find(|e| e.role == role))
             .or_else(|| self.spec.errors.iter().find(|e| e.role == role))
     }
 
     /// A schema by name: the operation's first, then the service's.
-    pub fn schema<'a>(&'a self, operation: Option<&'a OperationSpec>, name: &str) -> Option<&'a Value> {
+    pub fn schema<'a>(
+        &'a self,
+        operation: Option<&'a OperationSpec>,
+        name: &str,
+    ) -> Option<&'a Value> {
         operation
             .and_then(|o| o.schemas.get(name))
             .or_else(|| self.spec.schemas.get(name))
@@ -179,7 +197,12 @@ impl Service {
     pub fn state_param_values<'a>(&'a self, param: &'a StateParam) -> &'a [Value] {
         if let Some(path) = &param.values_of {
             if let Some((res, attr)) = path.split_once('.') {
-                if let Some(a) = self.spec.resources.get(res).and_then(|r| r.attributes.get(attr)) {
+                if let Some(a) = self
+                    .spec
+                    .resources
+                    .get(res)
+                    .and_then(|r| r.attributes.get(attr))
+                {
                     return &a.values;
                 }
             }
@@ -205,7 +228,13 @@ struct SourcesFile {
     seeds: BTreeMap<String, String>,
 }
 
-fn check_source(catalog: &Catalog, doc: &Located, pointer: &str, source: &str, diags: &mut Diagnostics) {
+fn check_source(
+    catalog: &Catalog,
+    doc: &Located,
+    pointer: &str,
+    source: &str,
+    diags: &mut Diagnostics,
+) {
     match Provenance::of(source) {
         None => diags.push(doc.error_at(
             pointer,
@@ -226,7 +255,14 @@ fn check_source(catalog: &Catalog, doc: &Located, pointer: &str, source: &str, d
 
 /// Walks a value and checks every `source` string in it.
 fn check_sources(catalog: &Catalog, doc: &Located, diags: &mut Diagnostics) {
-    fn walk(catalog: &Catalog, doc: &Located, v: &Value, ptr: String, in_schema: bool, diags: &mut Diagnostics) {
+    fn walk(
+        catalog: &Catalog,
+        doc: &Located,
+        v: &Value,
+        ptr: String,
+        in_schema: bool,
+        diags: &mut Diagnostics,
+    ) {
         match v {
             Value::Object(map) => {
                 for (k, child) in map {
@@ -267,9 +303,19 @@ fn check_service(catalog: &Catalog, service: &Service, doc: &Located, diags: &mu
     let spec = &service.spec;
     check_sources(catalog, doc, diags);
     check_schemas(&spec.schemas, doc, diags);
-    let dir_name = service.file.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str());
+    let dir_name = service
+        .file
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
     if dir_name.is_some_and(|d| d != spec.service) {
-        diags.push(doc.error_at("/service", format!("service `{}` must live in specs/{}/", spec.service, spec.service)));
+        diags.push(doc.error_at(
+            "/service",
+            format!(
+                "service `{}` must live in specs/{}/",
+                spec.service, spec.service
+            ),
+        ));
     }
     if !spec.schemas.contains_key(&spec.error_envelope.schema) {
         diags.push(doc.error_at(
@@ -289,18 +335,30 @@ fn check_service(catalog: &Catalog, service: &Service, doc: &Located, diags: &mu
         Protocol::HuaweiRest => {}
     }
     if spec.request_id.body.is_none() && spec.request_id.header.is_none() {
-        diags.push(doc.error_at("/request_id", "say where the request id is: `body` or `header`"));
+        diags.push(doc.error_at(
+            "/request_id",
+            "say where the request id is: `body` or `header`",
+        ));
     }
     for (i, e) in spec.errors.iter().enumerate() {
         if let Some(s) = &e.schema {
             if !spec.schemas.contains_key(s) {
-                diags.push(doc.error_at(&format!("/errors/{i}/schema"), format!("unknown schema `{s}`")));
+                diags.push(doc.error_at(
+                    &format!("/errors/{i}/schema"),
+                    format!("unknown schema `{s}`"),
+                ));
             }
         }
     }
     for (i, state) in spec.provider_states.iter().enumerate() {
-        if spec.provider_states[..i].iter().any(|s| s.name == state.name) {
-            diags.push(doc.error_at(&format!("/provider_states/{i}/name"), format!("provider state `{}` is defined twice", state.name)));
+        if spec.provider_states[..i]
+            .iter()
+            .any(|s| s.name == state.name)
+        {
+            diags.push(doc.error_at(
+                &format!("/provider_states/{i}/name"),
+                format!("provider state `{}` is defined twice", state.name),
+            ));
         }
         for (pname, p) in &state.params {
             if let Some(path) = &p.values_of {
@@ -310,7 +368,10 @@ fn check_service(catalog: &Catalog, service: &Service, doc: &Located, diags: &mu
                     .unwrap_or(false);
                 if !ok {
                     diags.push(doc.error_at(
-                        &format!("/provider_states/{i}/params/{}/values_of", escape_pointer(pname)),
+                        &format!(
+                            "/provider_states/{i}/params/{}/values_of",
+                            escape_pointer(pname)
+                        ),
                         format!("`{path}` is not a `resource.Attribute` of this service"),
                     ));
                 }
@@ -324,9 +385,19 @@ fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: 
     let doc = &op.doc;
     check_sources(catalog, doc, diags);
     check_schemas(&spec.schemas, doc, diags);
-    let dir_name = doc.path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str());
+    let dir_name = doc
+        .path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
     if dir_name.is_some_and(|d| d != spec.service) {
-        diags.push(doc.error_at("/service", format!("operation of `{}` must live in specs/{}/", spec.service, spec.service)));
+        diags.push(doc.error_at(
+            "/service",
+            format!(
+                "operation of `{}` must live in specs/{}/",
+                spec.service, spec.service
+            ),
+        ));
     }
     match service.spec.protocol {
         Protocol::AlibabaRpc if spec.request.action.is_none() => {
@@ -344,7 +415,10 @@ fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: 
             if (p.location == ParamIn::Path) != in_path {
                 diags.push(doc.error_at(
                     &format!("/request/parameters/{i}/in"),
-                    format!("parameter `{}` is `in: path` exactly when the path has `{placeholder}`", p.name),
+                    format!(
+                        "parameter `{}` is `in: path` exactly when the path has `{placeholder}`",
+                        p.name
+                    ),
                 ));
             }
         }
@@ -353,55 +427,87 @@ fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: 
     for (i, r) in spec.responses.iter().enumerate() {
         if let Some(s) = &r.schema {
             if !schema_known(s) {
-                diags.push(doc.error_at(&format!("/responses/{i}/schema"), format!("unknown schema `{s}`")));
+                diags.push(doc.error_at(
+                    &format!("/responses/{i}/schema"),
+                    format!("unknown schema `{s}`"),
+                ));
             }
         }
         if spec.responses[..i].iter().any(|o| o.status == r.status) {
-            diags.push(doc.error_at(&format!("/responses/{i}/status"), format!("status {} is listed twice", r.status)));
+            diags.push(doc.error_at(
+                &format!("/responses/{i}/status"),
+                format!("status {} is listed twice", r.status),
+            ));
         }
     }
     for (i, e) in spec.errors.iter().enumerate() {
         if let Some(s) = &e.schema {
             if !schema_known(s) {
-                diags.push(doc.error_at(&format!("/errors/{i}/schema"), format!("unknown schema `{s}`")));
+                diags.push(doc.error_at(
+                    &format!("/errors/{i}/schema"),
+                    format!("unknown schema `{s}`"),
+                ));
             }
         }
         if spec.response(e.status).is_none() {
             diags.push(doc.error_at(
                 &format!("/errors/{i}/status"),
-                format!("error `{}` has status {}, which `responses` does not list", e.code, e.status),
+                format!(
+                    "error `{}` has status {}, which `responses` does not list",
+                    e.code, e.status
+                ),
             ));
         }
     }
     let resources = &service.spec.resources;
     if !resources.contains_key(&spec.target.resource) {
-        diags.push(doc.error_at("/target/resource", format!("unknown resource `{}`", spec.target.resource)));
+        diags.push(doc.error_at(
+            "/target/resource",
+            format!("unknown resource `{}`", spec.target.resource),
+        ));
     }
     if spec.parameter(&spec.target.id_param).is_none() {
-        diags.push(doc.error_at("/target/id_param", format!("`{}` is not a parameter", spec.target.id_param)));
+        diags.push(doc.error_at(
+            "/target/id_param",
+            format!("`{}` is not a parameter", spec.target.id_param),
+        ));
     }
     for (fact, res) in &spec.target.related {
         if !resources.contains_key(res) {
-            diags.push(doc.error_at(&format!("/target/related/{}", escape_pointer(fact)), format!("unknown resource `{res}`")));
+            diags.push(doc.error_at(
+                &format!("/target/related/{}", escape_pointer(fact)),
+                format!("unknown resource `{res}`"),
+            ));
         }
     }
     for (i, rule) in spec.rules.iter().enumerate() {
         if spec.rules[..i].iter().any(|r| r.id == rule.id) {
-            diags.push(doc.error_at(&format!("/rules/{i}/id"), format!("rule `{}` is defined twice", rule.id)));
+            diags.push(doc.error_at(
+                &format!("/rules/{i}/id"),
+                format!("rule `{}` is defined twice", rule.id),
+            ));
         }
         for fact in rule.when.keys() {
             if let Err(msg) = check_fact(service, spec, fact) {
-                diags.push(doc.error_at_key(&format!("/rules/{i}/when/{}", escape_pointer(fact)), msg));
+                diags.push(
+                    doc.error_at_key(&format!("/rules/{i}/when/{}", escape_pointer(fact)), msg),
+                );
             }
         }
         if let Outcome::Error(code) = &rule.then {
             if service.error(Some(spec), code).is_none() {
-                diags.push(doc.error_at(&format!("/rules/{i}/then/error"), format!("unknown error code `{code}`")));
+                diags.push(doc.error_at(
+                    &format!("/rules/{i}/then/error"),
+                    format!("unknown error code `{code}`"),
+                ));
             }
         }
     }
     if !spec.rules.last().is_some_and(|r| r.when.is_empty()) {
-        diags.push(doc.error_at("/rules", "the last rule must have no `when`, so every request has an outcome"));
+        diags.push(doc.error_at(
+            "/rules",
+            "the last rule must have no `when`, so every request has an outcome",
+        ));
     }
 }
 
@@ -415,19 +521,30 @@ fn check_fact(service: &Service, spec: &OperationSpec, fact: &str) -> Result<(),
         "param" => {
             return match attr {
                 Some(p) if spec.parameter(p).is_some() => Ok(()),
-                _ => Err(format!("`{fact}`: `param.` must name a parameter of the operation")),
+                _ => Err(format!(
+                    "`{fact}`: `param.` must name a parameter of the operation"
+                )),
             }
         }
         "target" => Some(&spec.target.resource),
         other => spec.target.related.get(other),
     };
     let Some(resource) = resource else {
-        return Err(format!("`{fact}`: facts are `target`, `param.<Name>` or a related resource ({})",
-            spec.target.related.keys().cloned().collect::<Vec<_>>().join(", ")));
+        return Err(format!(
+            "`{fact}`: facts are `target`, `param.<Name>` or a related resource ({})",
+            spec.target
+                .related
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     };
     match (attr, service.spec.resources.get(resource)) {
         (None, _) => Ok(()),
         (Some(a), Some(r)) if r.attributes.contains_key(a) => Ok(()),
-        (Some(a), _) => Err(format!("`{fact}`: resource `{resource}` has no attribute `{a}`")),
+        (Some(a), _) => Err(format!(
+            "`{fact}`: resource `{resource}` has no attribute `{a}`"
+        )),
     }
 }
