@@ -10,6 +10,7 @@
 #
 # Environment:
 #   CONFORM_ENDPOINT   use an emulator that is already running (http://127.0.0.1:PORT): no build, no start
+#   CONFORM_BIN        start this conform binary instead of building target/release/conform
 #   PYTHON             interpreter for the venv (default: python3.11, else python3)
 #   CARGO_TARGET_DIR   honoured when locating the built binary
 set -euo pipefail
@@ -72,10 +73,14 @@ EOF
 if [[ -n "${CONFORM_ENDPOINT:-}" ]]; then
   log "using the emulator at $CONFORM_ENDPOINT"
 else
-  log "building the emulator (cargo build --release)"
-  (cd "$root" && cargo build --release --quiet --bin conform)
-  bin="${CARGO_TARGET_DIR:-$root/target}/release/conform"
-  [[ "$bin" = /* ]] || bin="$root/$bin"
+  if [[ -n "${CONFORM_BIN:-}" ]]; then
+    bin="$CONFORM_BIN"
+  else
+    log "building the emulator (cargo build --release)"
+    (cd "$root" && cargo build --release --quiet --bin conform)
+    bin="${CARGO_TARGET_DIR:-$root/target}/release/conform"
+    [[ "$bin" = /* ]] || bin="$root/$bin"
+  fi
   port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   emu_log="$(mktemp)"
   log "starting $bin emulate --port $port"
@@ -84,7 +89,10 @@ else
   addr=""
   for _ in $(seq 1 300); do  # up to 30 s
     if ! kill -0 "$emu_pid" 2>/dev/null; then
-      log "the emulator exited early:"; cat "$emu_log" >&2; exit 2
+      set +e; wait "$emu_pid"; code=$?; set -e; emu_pid=""
+      log "the emulator exited early (status $code) before answering; its output:"
+      if [[ -s "$emu_log" ]]; then cat "$emu_log" >&2; else log "(none)"; fi
+      exit 2
     fi
     printed="$(grep -Eo '(127\.[0-9]+\.[0-9]+\.[0-9]+|localhost|\[::1\]):[0-9]+' "$emu_log" | head -n1 || true)"
     candidate="${printed:-127.0.0.1:$port}"
