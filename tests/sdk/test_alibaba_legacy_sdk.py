@@ -211,3 +211,24 @@ def test_caller_without_permission(states, make_client, hostport):
         make_client(ak, secret, token).do_action_with_exception(job_request(hostport, jid))
     assert_error(ei, 403, "Forbidden.RAM")
     assert states.probe("replication_job", jid)
+
+
+# ------------------------------------------------------------------ what the SDK encodes and signs
+def test_optional_parameters_are_accepted(states, client, hostport, method):
+    sid = require(setup(states, "source server exists", state="Available"), "SourceId")
+    r = source_request(hostport, sid, False, method)
+    r.set_OwnerId(1234567890123456)
+    r.set_ResourceOwnerAccount("owner account")
+    assert_ok(client.do_action_with_exception(r))
+    assert not states.probe("source_server", sid)
+
+
+@pytest.mark.parametrize("odd_id", ["a b", "a/b*c~d", "\u00fc+&=", "x'(!)"])
+def test_ids_with_reserved_characters_are_signed_and_verified(states, client, hostport, method, odd_id):
+    for r in (source_request(hostport, odd_id, method=method), job_request(hostport, odd_id, method)):
+        with pytest.raises(ServerException) as ei:
+            client.do_action_with_exception(r)
+        e = ei.value
+        assert e.get_error_code() not in ("SignatureDoesNotMatch", "InvalidAccessKeySecret"), str(e)
+        assert 400 <= e.get_http_status() < 500, str(e)
+        assert_request_id(e.get_request_id())

@@ -123,3 +123,14 @@ def test_delete_task_twice(states, client):
     with pytest.raises(ClientRequestException) as ei:
         delete(client, tid)
     assert_huawei_code_shape(assert_client_error(ei).error_code)
+
+
+@pytest.mark.parametrize("odd_id", ["a b", "a/b", "\u00fc", "a%2Fb"])
+def test_task_ids_with_reserved_characters_are_signed_and_verified(states, client, odd_id):
+    """No such task: the answer must be about the task (a 4xx), not a 401 caused by how the emulator
+    builds the canonical URI. The SDK sends `a/b` as `/v3/tasks/a%2Fb` but signs the canonical URI
+    `/v3/tasks/a/b/` (it un-escapes the whole path, splits on `/`, re-encodes each segment)."""
+    with pytest.raises(ClientRequestException) as ei:
+        delete(client, odd_id)
+    e = assert_client_error(ei)
+    assert e.status_code != 401, str(e)

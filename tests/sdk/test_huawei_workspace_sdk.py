@@ -116,3 +116,13 @@ def test_caller_without_permission(states, make_client):
         delete(make_client(project_id, ak, sk, security_token), server_id)
     assert_error(ei, ClientRequestException, 403)
     assert states.probe("app_server", server_id)
+
+
+@pytest.mark.parametrize("odd_id", ["a b", "a/b", "\u00fc"])
+def test_missing_server_ids_with_reserved_characters_succeed(states, make_client, odd_id):
+    """Servers that do not exist are ignored (seed): also when the id has characters the SDK escapes.
+    The SDK sends `a/b` as `.../app-servers/a%2Fb` but signs the canonical URI `.../app-servers/a/b/`."""
+    project_id, server_id = server(states)
+    resp = delete(make_client(project_id), odd_id)
+    assert resp.status_code == 200
+    assert states.probe("app_server", server_id)
