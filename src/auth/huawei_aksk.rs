@@ -25,9 +25,13 @@ pub const DATE_FORMAT: &str = "%Y%m%dT%H%M%SZ";
 /// instead of the body hash (used for streamed uploads).
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
-/// The canonical URI: each segment of the raw path decoded and re-encoded, a trailing `/` added.
+/// The canonical URI as Huawei's SDK signer makes it: the WHOLE path decoded first, then split
+/// on `/` and each piece encoded, a trailing `/` added. So an id `a/b`, sent as `a%2Fb`, is
+/// signed as two segments `a/b` (tests/sdk/FINDINGS.md).
 pub fn canonical_uri(raw_path: &str) -> String {
-    let mut uri = canonical_path(raw_path);
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(raw_path).collect();
+    let decoded = String::from_utf8_lossy(&decoded);
+    let mut uri = canonical_path(&decoded.replace('%', "%25"));
     if !uri.ends_with('/') {
         uri.push('/');
     }
@@ -204,6 +208,15 @@ mod tests {
     }
 
     /// Huawei's signing guide example: canonical request, its hash, and the signature.
+    #[test]
+    fn canonical_uri_decodes_the_whole_path_first() {
+        // What huaweicloudsdkcore signs for a task id `a/b` sent as `a%2Fb`.
+        assert_eq!(canonical_uri("/v3/tasks/a%2Fb"), "/v3/tasks/a/b/");
+        assert_eq!(canonical_uri("/v3/tasks/a%20b"), "/v3/tasks/a%20b/");
+        assert_eq!(canonical_uri("/v3/tasks/50%25"), "/v3/tasks/50%25/");
+        assert_eq!(canonical_uri("/v3/tasks/x"), "/v3/tasks/x/");
+    }
+
     #[test]
     fn published_vector_steps() {
         let query = vector_query();
