@@ -2,7 +2,6 @@
 //! node, so that schema violations, type errors and broken references found later can be
 //! reported as `file:line:column`.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Number, Value};
@@ -11,14 +10,29 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{Diagnostic, Pos};
 
-/// A parsed YAML file: its value and where each node (by JSON pointer) starts.
+/// A parsed YAML file: its value and where each node starts.
 #[derive(Debug, Clone)]
 pub struct Located {
     pub path: PathBuf,
     pub value: Value,
-    spans: HashMap<String, Pos>,
-    /// Where the key of each mapping entry is, by the entry's pointer.
-    key_spans: HashMap<String, Pos>,
+    /// Positions in a tree parallel to `value` (no string per node: loading is on the hot path
+    /// of large suites).
+    positions: PosNode,
+}
+
+/// Where a node starts, where its key is (for mapping entries), and its children in the order
+/// of the value's array items or object entries.
+#[derive(Debug, Clone, Default)]
+struct PosNode {
+    pos: Pos,
+    key: Option<Pos>,
+    children: Vec<PosNode>,
+}
+
+impl Default for Pos {
+    fn default() -> Self {
+        Pos::new(1, 1)
+    }
 }
 
 impl Located {
@@ -38,12 +52,11 @@ impl Located {
         if let Some((pos, msg)) = builder.error {
             return Err(Diagnostic::at(path, pos, msg));
         }
-        let value = builder.root.unwrap_or(Value::Null);
+        let (value, positions) = builder.root.unwrap_or((Value::Null, PosNode::default()));
         Ok(Located {
             path: path.to_path_buf(),
             value,
-            spans: builder.spans,
-            key_spans: builder.key_spans,
+            positions,
         })
     }
 
@@ -54,28 +67,39 @@ impl Located {
         Located::parse(path, &text)
     }
 
+    /// The deepest node on the way to `pointer` (the node itself when it exists).
+    fn walk(&self, pointer: &str) -> &PosNode {
+        let mut value = &self.value;
+        let mut node = &self.positions;
+        for token in pointer.split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            let index = match value {
+                Value::Object(map) => map.keys().position(|k| *k == token),
+                Value::Array(items) => token.parse::<usize>().ok().filter(|i| *i < items.len()),
+                _ => None,
+            };
+            let (Some(i), Some(child)) = (index, index.and_then(|i| node.children.get(i))) else {
+                break;
+            };
+            value = match value {
+                Value::Object(map) => map.values().nth(i).expect("index from the keys"),
+                Value::Array(items) => &items[i],
+                _ => unreachable!("only containers have children"),
+            };
+            node = child;
+        }
+        node
+    }
+
     /// The position of the node at `pointer`, or of its nearest ancestor that has one.
     pub fn pos(&self, pointer: &str) -> Pos {
-        let mut p = pointer.to_string();
-        loop {
-            if let Some(pos) = self.spans.get(&p) {
-                return *pos;
-            }
-            match p.rfind('/') {
-                Some(i) => p.truncate(i),
-                None => return Pos::new(1, 1),
-            }
-        }
+        self.walk(pointer).pos
     }
 
     /// A diagnostic located at the key of the mapping entry `pointer` (for a wrong name).
     pub fn error_at_key(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
-        let pos = self
-            .key_spans
-            .get(pointer)
-            .copied()
-            .unwrap_or_else(|| self.pos(pointer));
-        Diagnostic::at(&self.path, pos, message)
+        let node = self.walk(pointer);
+        Diagnostic::at(&self.path, node.key.unwrap_or(node.pos), message)
     }
 
     /// A diagnostic located at the node `pointer`.
@@ -115,62 +139,61 @@ pub fn escape_pointer(token: &str) -> String {
 }
 
 enum Frame {
-    Seq(Vec<Value>, String),
-    Map(Map<String, Value>, String, Option<String>),
+    Seq(Vec<Value>, PosNode),
+    /// The map, its positions, and the key being read (with its position).
+    Map(Map<String, Value>, PosNode, Option<(String, Pos)>),
 }
 
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    root: Option<Value>,
-    spans: HashMap<String, Pos>,
-    key_spans: HashMap<String, Pos>,
+    root: Option<(Value, PosNode)>,
     error: Option<(Pos, String)>,
 }
 
 impl Builder {
-    fn pointer_for_next(&self) -> String {
-        match self.stack.last() {
-            None => String::new(),
-            Some(Frame::Seq(items, ptr)) => format!("{ptr}/{}", items.len()),
-            Some(Frame::Map(_, ptr, Some(key))) => format!("{ptr}/{}", escape_pointer(key)),
-            // A key is being read; its own position is not recorded separately.
-            Some(Frame::Map(_, ptr, None)) => ptr.clone(),
-        }
-    }
-
     fn fail(&mut self, mark: Marker, msg: &str) {
         if self.error.is_none() {
             self.error = Some((Pos::new(mark.line(), mark.col() + 1), msg.to_string()));
         }
     }
 
-    fn push_value(&mut self, value: Value, mark: Marker) {
+    fn is_key_position(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map(_, _, None)))
+    }
+
+    /// A finished value (scalar or container) with its positions.
+    fn push_value(&mut self, value: Value, mut node: PosNode, mark: Marker) {
         match self.stack.last_mut() {
-            None => self.root = Some(value),
-            Some(Frame::Seq(items, _)) => items.push(value),
-            Some(Frame::Map(map, ptr, key)) => match key.take() {
-                None => match value {
-                    Value::String(k) => {
-                        if map.contains_key(&k) {
-                            let msg = format!("duplicate key `{k}`");
-                            let _ = ptr;
-                            self.fail(mark, &msg);
-                        } else {
-                            *key = Some(k);
-                        }
-                    }
-                    _ => self.fail(mark, "mapping keys must be plain strings"),
-                },
-                Some(k) => {
-                    map.insert(k, value);
-                }
-            },
+            None => self.root = Some((value, node)),
+            Some(Frame::Seq(items, pos)) => {
+                items.push(value);
+                pos.children.push(node);
+            }
+            Some(Frame::Map(map, pos, key)) => {
+                let Some((k, key_pos)) = key.take() else {
+                    return self.fail(mark, "mapping keys must be plain strings");
+                };
+                node.key = Some(key_pos);
+                map.insert(k, value);
+                pos.children.push(node);
+            }
         }
     }
 
-    fn is_key_position(&self) -> bool {
-        matches!(self.stack.last(), Some(Frame::Map(_, _, None)))
+    /// A key of the current mapping.
+    fn push_key(&mut self, text: String, pos: Pos, mark: Marker) {
+        let Some(Frame::Map(map, node, key)) = self.stack.last_mut() else { return };
+        if map.contains_key(&text) {
+            let msg = format!("duplicate key `{text}`");
+            return self.fail(mark, &msg);
+        }
+        // A block mapping's start event is marked after its first key; the key itself is
+        // where a reader sees the mapping begin.
+        if map.is_empty() {
+            node.pos = pos;
+        }
+        *key = Some((text, pos));
     }
 }
 
@@ -180,56 +203,34 @@ impl MarkedEventReceiver for Builder {
             return;
         }
         let pos = Pos::new(mark.line(), mark.col() + 1);
+        let at = PosNode { pos, key: None, children: Vec::new() };
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
                 if anchor != 0 {
                     return self.fail(mark, "anchors are not supported in conform files");
                 }
-                if !self.is_key_position() {
-                    let ptr = self.pointer_for_next();
-                    self.spans.insert(ptr, pos);
-                    let v = scalar(text, style);
-                    self.push_value(v, mark);
+                if self.is_key_position() {
+                    self.push_key(text, pos, mark);
                 } else {
-                    if let Some(Frame::Map(map, ptr, _)) = self.stack.last() {
-                        self.key_spans
-                            .insert(format!("{ptr}/{}", escape_pointer(&text)), pos);
-                        // A block mapping's start event is marked after its first key; the
-                        // key itself is where a reader sees the mapping begin.
-                        if map.is_empty() {
-                            self.spans.insert(ptr.clone(), pos);
-                        }
-                    }
-                    self.push_value(Value::String(text), mark);
+                    self.push_value(scalar(text, style), at, mark);
                 }
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) if anchor != 0 => {
                 self.fail(mark, "anchors are not supported in conform files")
             }
-            Event::SequenceStart(..) => {
-                if self.is_key_position() {
-                    return self.fail(mark, "mapping keys must be plain strings");
-                }
-                let ptr = self.pointer_for_next();
-                self.spans.insert(ptr.clone(), pos);
-                self.stack.push(Frame::Seq(Vec::new(), ptr));
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.is_key_position() => {
+                self.fail(mark, "mapping keys must be plain strings")
             }
-            Event::MappingStart(..) => {
-                if self.is_key_position() {
-                    return self.fail(mark, "mapping keys must be plain strings");
-                }
-                let ptr = self.pointer_for_next();
-                self.spans.insert(ptr.clone(), pos);
-                self.stack.push(Frame::Map(Map::new(), ptr, None));
-            }
+            Event::SequenceStart(..) => self.stack.push(Frame::Seq(Vec::new(), at)),
+            Event::MappingStart(..) => self.stack.push(Frame::Map(Map::new(), at, None)),
             Event::SequenceEnd => {
-                if let Some(Frame::Seq(items, _)) = self.stack.pop() {
-                    self.push_value(Value::Array(items), mark);
+                if let Some(Frame::Seq(items, node)) = self.stack.pop() {
+                    self.push_value(Value::Array(items), node, mark);
                 }
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map(map, _, _)) = self.stack.pop() {
-                    self.push_value(Value::Object(map), mark);
+                if let Some(Frame::Map(map, node, _)) = self.stack.pop() {
+                    self.push_value(Value::Object(map), node, mark);
                 }
             }
             Event::Alias(_) => self.fail(mark, "aliases are not supported in conform files"),

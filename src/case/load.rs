@@ -40,63 +40,25 @@ impl Suite {
     }
 
     pub fn from_files(catalog: &Catalog, files: &[SourceFile]) -> Result<Suite, Diagnostics> {
+        // Each file on its own (parse, schema, types, references) on every core; then what
+        // spans files, in file order.
+        let loaded = parallel_map(files, |f| load_file(catalog, f));
         let mut diags = Diagnostics::default();
         let mut suite = Suite::default();
-        for f in files {
-            let doc = match Located::parse(&f.path, &f.text) {
-                Ok(d) => d,
-                Err(d) => {
-                    diags.push(d);
-                    continue;
+        let mut names: std::collections::HashSet<(String, String, String)> = std::collections::HashSet::new();
+        for result in loaded {
+            match result {
+                Ok((file, file_diags)) => {
+                    let clash = file.file.cases.iter().find(|c| names.contains(&(file.service.clone(), file.operation.clone(), c.name.clone())));
+                    if let Some(c) = clash {
+                        diags.push(file.doc.error_at("/operation", format!("case `{}` is also in another file of the same operation", c.name)));
+                    }
+                    names.extend(file.file.cases.iter().map(|c| (file.service.clone(), file.operation.clone(), c.name.clone())));
+                    diags.0.extend(file_diags.0);
+                    suite.files.push(file);
                 }
-            };
-            let before = diags.0.len();
-            crate::files::validate(crate::files::case_schema(), &doc, &mut diags);
-            if diags.0.len() > before {
-                continue;
+                Err(d) => diags.0.extend(d.0),
             }
-            let file: CaseFile = match doc.deserialize() {
-                Ok(f) => f,
-                Err(d) => {
-                    diags.push(d);
-                    continue;
-                }
-            };
-            let Some((service, operation)) = file.operation.split_once('/') else {
-                diags.push(doc.error_at(
-                    "/operation",
-                    "write the operation as `<service>/<Operation>`",
-                ));
-                continue;
-            };
-            let (service, operation) = (service.to_string(), operation.to_string());
-            if catalog.operation(&service, &operation).is_none() {
-                diags.push(doc.error_at(
-                    "/operation",
-                    format!("unknown operation `{}`", file.operation),
-                ));
-                continue;
-            }
-            if suite
-                .files
-                .iter()
-                .flat_map(|f| f.file.cases.iter().map(move |c| (f, c)))
-                .any(|(other, c)| {
-                    other.service == service
-                        && other.operation == operation
-                        && file.cases.iter().any(|n| n.name == c.name)
-                })
-            {
-                diags.push(doc.error_at("/operation", "a case of this file has the name of a case in another file of the same operation"));
-            }
-            let loaded = LoadedFile {
-                file,
-                doc,
-                service,
-                operation,
-            };
-            check_file(catalog, &loaded, &mut diags);
-            suite.files.push(loaded);
         }
         diags.into_result(suite)
     }
@@ -107,6 +69,57 @@ impl Suite {
             .iter()
             .flat_map(|f| f.file.cases.iter().map(move |c| (f, c)))
     }
+}
+
+/// Runs `f` over `items` on the machine's cores, keeping the order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a loader thread does not panic")).collect()
+    });
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+/// One case file: parsed, validated, typed and checked against the catalogue. The file (with its
+/// own problems) when it could be read, else why not.
+fn load_file(catalog: &Catalog, f: &SourceFile) -> Result<(LoadedFile, Diagnostics), Diagnostics> {
+    let doc = Located::parse(&f.path, &f.text).map_err(|d| Diagnostics(vec![d]))?;
+    let schema = crate::files::case_schema();
+    if !schema.is_valid(&doc.value) {
+        let mut diags = Diagnostics::default();
+        crate::files::validate(schema, &doc, &mut diags);
+        return Err(diags);
+    }
+    let file: CaseFile = doc.deserialize().map_err(|d| Diagnostics(vec![d]))?;
+    let Some((service, operation)) = file.operation.split_once('/') else {
+        return Err(Diagnostics(vec![doc.error_at("/operation", "write the operation as `<service>/<Operation>`")]));
+    };
+    let (service, operation) = (service.to_string(), operation.to_string());
+    if catalog.operation(&service, &operation).is_none() {
+        return Err(Diagnostics(vec![doc.error_at("/operation", format!("unknown operation `{}`", file.operation))]));
+    }
+    let loaded = LoadedFile { file, doc, service, operation };
+    let mut diags = Diagnostics::default();
+    check_file(catalog, &loaded, &mut diags);
+    Ok((loaded, diags))
 }
 
 fn is_kebab(name: &str) -> bool {
@@ -120,6 +133,12 @@ fn is_kebab(name: &str) -> bool {
 
 fn check_file(catalog: &Catalog, f: &LoadedFile, diags: &mut Diagnostics) {
     let service = catalog.service(&f.service).expect("checked by the caller");
+    // The ids a case may name in `covers`, once per file.
+    let declared: BTreeSet<String> = crate::coverage::items_of(service, catalog.operation(&f.service, &f.operation).map(|o| &o.spec))
+        .into_iter()
+        .filter(|it| it.declared)
+        .map(|it| it.id)
+        .collect();
     let mut names = BTreeSet::new();
     for (i, case) in f.file.cases.iter().enumerate() {
         let at = |p: &str| format!("/cases/{i}{p}");
@@ -140,6 +159,7 @@ fn check_file(catalog: &Catalog, f: &LoadedFile, diags: &mut Diagnostics) {
             service,
             f,
             case,
+            declared: &declared,
             base: at(""),
             diags: &mut *diags,
         }
@@ -152,6 +172,7 @@ struct CaseChecker<'a> {
     service: &'a Service,
     f: &'a LoadedFile,
     case: &'a Case,
+    declared: &'a BTreeSet<String>,
     base: String,
     diags: &'a mut Diagnostics,
 }
@@ -215,14 +236,8 @@ impl CaseChecker<'_> {
             }
             self.check_step(&format!("/then/{s}"), &named.step, &op_name, &mut known);
         }
-        let items = crate::coverage::items_of(
-            self.service,
-            self.catalog
-                .operation(&self.f.service, &self.f.operation)
-                .map(|o| &o.spec),
-        );
         for (c, cover) in case.covers.iter().enumerate() {
-            if !items.iter().any(|it| it.id == *cover && it.declared) {
+            if !self.declared.contains(cover) {
                 self.err(&format!("/covers/{c}"), format!("`{cover}` is not a rule or parameter-limit item of this operation (see `conform coverage`)"));
             }
         }

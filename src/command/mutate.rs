@@ -18,6 +18,7 @@ pub struct MutateArgs {
 fn print_row(row: &Row) {
     match (&row.error, row.caught_by.len()) {
         (Some(e), _) => println!("ERROR     {}  ({e})", row.mutant),
+        (None, 0) if row.equivalent.is_some() => println!("equivalent {}  ({})", row.mutant, row.equivalent.as_deref().unwrap_or_default()),
         (None, 0) => println!(
             "SURVIVED  {}\n          {}  [{}]",
             row.mutant, row.description, row.clause
@@ -39,7 +40,15 @@ pub fn mutate(args: MutateArgs) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let mutants: Vec<_> = mutate::generate(&catalog)
+    let all = mutate::generate(&catalog);
+    let equivalents = match mutate::equivalents(args.sources.specs.as_deref(), &all) {
+        Ok(e) => e,
+        Err(d) => {
+            eprintln!("{d}");
+            return ExitCode::BadFile;
+        }
+    };
+    let mutants: Vec<_> = all
         .into_iter()
         .filter(|m| {
             args.filters.is_empty() || args.filters.iter().any(|f| m.id.contains(f.as_str()))
@@ -67,6 +76,7 @@ pub fn mutate(args: MutateArgs) -> ExitCode {
         catalog,
         suite,
         mutants,
+        &equivalents,
         args.parallel,
         32,
         print_row,
@@ -75,6 +85,13 @@ pub fn mutate(args: MutateArgs) -> ExitCode {
         println!("\nthe unmutated emulator fails these trials (the matrix means nothing until they pass):");
         for t in &matrix.baseline_failures {
             println!("  {t}");
+        }
+    }
+    let stale: Vec<_> = matrix.rows.iter().filter(|r| r.equivalent.is_some() && !r.caught_by.is_empty()).collect();
+    if !stale.is_empty() {
+        println!("\nlisted as equivalent but caught ({}): remove them from specs/equivalent-mutants.yaml", stale.len());
+        for r in &stale {
+            println!("  {}", r.mutant);
         }
     }
     let survivors: Vec<_> = matrix.survivors().collect();
@@ -97,9 +114,14 @@ pub fn mutate(args: MutateArgs) -> ExitCode {
             println!("  {t}");
         }
     }
-    let caught = matrix.rows.len() - survivors.len();
+    let equivalent = matrix
+        .rows
+        .iter()
+        .filter(|r| r.caught_by.is_empty() && r.equivalent.is_some())
+        .count();
+    let caught = matrix.rows.len() - survivors.len() - equivalent;
     println!(
-        "\n{} mutants: {caught} caught, {} survived; {} trials, {} never failing",
+        "\n{} mutants: {caught} caught, {equivalent} equivalent, {} survived; {} trials, {} never failing",
         matrix.rows.len(),
         survivors.len(),
         matrix.trials,

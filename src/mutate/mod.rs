@@ -42,6 +42,48 @@ pub fn answer_layer(scope: AnswerScope, edit: AnswerEdit) -> AnswerLayer {
     })
 }
 
+/// Mutants known to be equivalent, with the reason (`specs/equivalent-mutants.yaml`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Equivalent {
+    pub mutant: String,
+    pub why: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EquivalentFile {
+    equivalent: Vec<Equivalent>,
+}
+
+/// Reads the equivalent mutants from the bundled specs (or `dir`), checking that each names a
+/// mutant that exists.
+pub fn equivalents(dir: Option<&std::path::Path>, mutants: &[Mutant]) -> Result<Vec<Equivalent>, crate::diag::Diagnostics> {
+    let file = match dir {
+        Some(d) => {
+            let path = d.join("equivalent-mutants.yaml");
+            if !path.exists() {
+                return Ok(Vec::new());
+            }
+            crate::files::read_dir(d).map_err(|e| crate::diag::Diagnostics(vec![e]))?.into_iter().find(|f| f.path == path)
+        }
+        None => crate::files::bundled_specs().into_iter().find(|f| f.path.ends_with("equivalent-mutants.yaml")),
+    };
+    let Some(file) = file else { return Ok(Vec::new()) };
+    let doc = crate::located::Located::parse(&file.path, &file.text).map_err(|d| crate::diag::Diagnostics(vec![d]))?;
+    let parsed: EquivalentFile = doc.deserialize().map_err(|d| crate::diag::Diagnostics(vec![d]))?;
+    let mut diags = crate::diag::Diagnostics::default();
+    for (i, e) in parsed.equivalent.iter().enumerate() {
+        if !mutants.iter().any(|m| m.id == e.mutant) {
+            diags.push(doc.error_at(&format!("/equivalent/{i}/mutant"), format!("`{}` is not a generated mutant (see `conform mutate --list`)", e.mutant)));
+        }
+        if e.why.trim().is_empty() {
+            diags.push(doc.error_at(&format!("/equivalent/{i}/why"), "say why no case can catch it"));
+        }
+    }
+    diags.into_result(parsed.equivalent)
+}
+
 /// One row of the matrix: a mutant and the trials that caught it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -51,11 +93,13 @@ pub struct Row {
     pub caught_by: Vec<String>,
     /// The mutant could not be run (its emulator did not start).
     pub error: Option<String>,
+    /// Why it is equivalent, when `specs/equivalent-mutants.yaml` says it is.
+    pub equivalent: Option<String>,
 }
 
 impl Row {
     pub fn survived(&self) -> bool {
-        self.caught_by.is_empty()
+        self.caught_by.is_empty() && self.equivalent.is_none()
     }
 }
 
@@ -139,6 +183,7 @@ pub async fn run_mutant(
         clause: mutant.clause.clone(),
         caught_by,
         error,
+        equivalent: None,
     }
 }
 
@@ -147,6 +192,7 @@ pub async fn matrix(
     catalog: Arc<Catalog>,
     suite: Arc<Suite>,
     mutants: Vec<Mutant>,
+    equivalents: &[Equivalent],
     parallel: usize,
     jobs: usize,
     mut progress: impl FnMut(&Row),
@@ -181,6 +227,7 @@ pub async fn matrix(
     while let Some(Ok((i, mut row))) = set.join_next().await {
         // A trial that fails without any mutant catches nothing.
         row.caught_by.retain(|t| !baseline_failures.contains(t));
+        row.equivalent = equivalents.iter().find(|e| e.mutant == row.mutant).map(|e| e.why.clone());
         progress(&row);
         rows[i] = Some(row);
     }

@@ -61,6 +61,10 @@ impl Catalog {
                     continue;
                 }
             };
+            // Not a spec: read by `conform mutate` (src/mutate/mod.rs).
+            if file.path.file_name().is_some_and(|n| n == "equivalent-mutants.yaml") {
+                continue;
+            }
             if file.path.file_name().is_some_and(|n| n == "sources.yaml") {
                 match doc.deserialize::<SourcesFile>() {
                     Ok(s) => seeds.extend(s.seeds.into_keys()),
