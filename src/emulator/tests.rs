@@ -1451,3 +1451,133 @@ async fn shutdown_stops_the_server() {
         .await
         .is_err());
 }
+
+// ---------------------------------------------------------------- throughput
+
+/// Requests per second of `make` over `conns` concurrent loops for `secs`.
+async fn rate<F, Fut>(conns: usize, secs: f64, make: F) -> f64
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = u16> + Send,
+{
+    let make = Arc::new(make);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(secs);
+    let tasks: Vec<_> = (0..conns)
+        .map(|_| {
+            let make = Arc::clone(&make);
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while std::time::Instant::now() < deadline {
+                    make().await;
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / secs
+}
+
+/// `cargo test --release --lib emulator::tests::throughput -- --ignored --nocapture`: the
+/// emulator's request rate against a bare axum handler's, same client, same machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn throughput_against_a_bare_handler() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let bare = Router::new().fallback(|| async {
+        (
+            [
+                ("content-type", "application/json"),
+                ("x-request-id", "0123456789abcdef0123456789abcdef"),
+            ],
+            "{\"error_code\":\"X\",\"error_msg\":\"y\"}",
+        )
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bare_addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, bare).await });
+    let env = Arc::new(start().await);
+    let http = reqwest::Client::new();
+    let conns = 16;
+    let secs = 3.0;
+
+    let h = http.clone();
+    let url = format!("http://{bare_addr}/v3/tasks/nope");
+    let bare_rate = rate(conns, secs, move || {
+        let (h, url) = (h.clone(), url.clone());
+        async move {
+            h.delete(url)
+                .header("x-auth-token", "t")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    })
+    .await;
+
+    let h = http.clone();
+    let url = format!("{}/v3/tasks/nope", env.em.base_url());
+    let token_rate = rate(conns, secs, move || {
+        let (h, url) = (h.clone(), url.clone());
+        async move {
+            h.delete(url)
+                .header("x-auth-token", EmulatorCredentials::DEFAULT_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    })
+    .await;
+
+    let e = Arc::clone(&env);
+    let v3_rate = rate(conns, secs, move || {
+        let e = Arc::clone(&e);
+        async move {
+            e.v3("DeleteSourceServer", &[("SourceId", "s-none")])
+                .await
+                .status
+        }
+    })
+    .await;
+    eprintln!(
+        "bare {bare_rate:.0}/s; emulator SMS token {token_rate:.0}/s ({:.2}); emulator SMC V3-signed {v3_rate:.0}/s ({:.2}, client signing included)",
+        token_rate / bare_rate,
+        v3_rate / bare_rate
+    );
+}
+
+/// `cargo test --release --lib emulator::tests::dispatch_cost -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn dispatch_cost() {
+    let sh = Shared::new(EmulatorConfig::new(catalog()));
+    let make = || {
+        let req = axum::http::Request::builder()
+            .method("DELETE")
+            .uri("/v3/tasks/nope")
+            .header("x-auth-token", EmulatorCredentials::DEFAULT_TOKEN)
+            .header("host", "127.0.0.1:1")
+            .body(())
+            .unwrap();
+        Incoming::new(req.into_parts().0, Some(bytes::Bytes::new()))
+    };
+    let n = 200_000;
+    let reqs: Vec<Incoming> = (0..n).map(|_| make()).collect();
+    let t = std::time::Instant::now();
+    for r in &reqs {
+        let h = dispatch(&sh, r);
+        std::hint::black_box(into_response(h.answer));
+    }
+    eprintln!(
+        "dispatch+into_response: {:.2} us",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+}
