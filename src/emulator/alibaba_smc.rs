@@ -512,9 +512,12 @@ pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
     let job = |made: &mut Made, source_id: &str, status: &str, status_param: &str| -> String {
         let id = fresh("j-");
         let instance = fresh("i-");
+        // `SourceId` and `IntermediateInstanceId` are attributes of a job in the spec too.
         made.record(
             Record::new(REPLICATION_JOB, &id)
                 .attr(s.attr_of(status_param, "Status"), status)
+                .attr("SourceId", source_id)
+                .attr("IntermediateInstanceId", instance.as_str())
                 .uses(SOURCE_SERVER, source_id),
         );
         made.record(Record::new(INTERMEDIATE_INSTANCE, &instance).uses(REPLICATION_JOB, &id));
