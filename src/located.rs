@@ -17,6 +17,8 @@ pub struct Located {
     pub path: PathBuf,
     pub value: Value,
     spans: HashMap<String, Pos>,
+    /// Where the key of each mapping entry is, by the entry's pointer.
+    key_spans: HashMap<String, Pos>,
 }
 
 impl Located {
@@ -41,6 +43,7 @@ impl Located {
             path: path.to_path_buf(),
             value,
             spans: builder.spans,
+            key_spans: builder.key_spans,
         })
     }
 
@@ -63,6 +66,12 @@ impl Located {
                 None => return Pos::new(1, 1),
             }
         }
+    }
+
+    /// A diagnostic located at the key of the mapping entry `pointer` (for a wrong name).
+    pub fn error_at_key(&self, pointer: &str, message: impl Into<String>) -> Diagnostic {
+        let pos = self.key_spans.get(pointer).copied().unwrap_or_else(|| self.pos(pointer));
+        Diagnostic::at(&self.path, pos, message)
     }
 
     /// A diagnostic located at the node `pointer`.
@@ -111,6 +120,7 @@ struct Builder {
     stack: Vec<Frame>,
     root: Option<Value>,
     spans: HashMap<String, Pos>,
+    key_spans: HashMap<String, Pos>,
     error: Option<(Pos, String)>,
 }
 
@@ -177,6 +187,9 @@ impl MarkedEventReceiver for Builder {
                     let v = scalar(text, style);
                     self.push_value(v, mark);
                 } else {
+                    if let Some(Frame::Map(_, ptr, _)) = self.stack.last() {
+                        self.key_spans.insert(format!("{ptr}/{}", escape_pointer(&text)), pos);
+                    }
                     self.push_value(Value::String(text), mark);
                 }
             }
@@ -263,6 +276,7 @@ mod tests {
         assert_eq!(doc.pos("/b/1"), Pos::new(4, 5));
         // A pointer below a scalar falls back to the scalar.
         assert_eq!(doc.pos("/b/1/zz"), Pos::new(4, 5));
+        assert_eq!(doc.error_at_key("/b", "x").pos, Some(Pos::new(2, 1)));
     }
 
     #[test]

@@ -126,6 +126,11 @@ impl CaseChecker<'_> {
         self.diags.push(self.f.doc.error_at(&p, msg));
     }
 
+    fn err_key(&mut self, pointer: &str, msg: String) {
+        let p = format!("{}{pointer}", self.base);
+        self.diags.push(self.f.doc.error_at_key(&p, msg));
+    }
+
     fn check(mut self) {
         let case = self.case;
         match Provenance::of(&case.clause) {
@@ -177,7 +182,7 @@ impl CaseChecker<'_> {
         for (name, value) in &given.params {
             let p = format!("/given/{g}/params/{}", escape_pointer(name));
             let Some(param) = state.params.get(name) else {
-                self.err(&p, format!("provider state `{}` takes no parameter `{name}`", state.name));
+                self.err_key(&p, format!("provider state `{}` takes no parameter `{name}`", state.name));
                 continue;
             };
             let allowed = self.service.state_param_values(param);
@@ -243,7 +248,7 @@ impl CaseChecker<'_> {
         for (name, value) in &step.request.params {
             let p = format!("{at}/request/params/{}", escape_pointer(name));
             match op.parameter(name) {
-                None => self.err(&p, format!("`{op_name}` has no parameter `{name}`")),
+                None => self.err_key(&p, format!("`{op_name}` has no parameter `{name}`")),
                 Some(param) if param.credential => {
                     self.err(&p, format!("`{name}` is a credential: it comes from the target's configuration, never from a case file"))
                 }
@@ -254,7 +259,7 @@ impl CaseChecker<'_> {
             let p = format!("{at}/request/headers/{}", escape_pointer(name));
             let lower = name.to_ascii_lowercase();
             if lower == "authorization" || lower == "x-auth-token" || lower.contains("security-token") {
-                self.err(&p, format!("`{name}` carries a secret: credentials come from the target's configuration"));
+                self.err_key(&p, format!("`{name}` carries a secret: credentials come from the target's configuration"));
             }
             self.check_vars(&p, value, known);
         }

@@ -201,7 +201,7 @@ impl Target {
         for (name, entry) in &file.services {
             let at = format!("/services/{}", crate::located::escape_pointer(name));
             if !known_services.contains(&name.as_str()) {
-                return Err(TargetError::File(doc.error_at(&at, format!("unknown service `{name}` (known: {})", known_services.join(", ")))));
+                return Err(TargetError::File(doc.error_at_key(&at, format!("unknown service `{name}` (known: {})", known_services.join(", ")))));
             }
             let alibaba = name.starts_with("alibaba");
             let fits = matches!((alibaba, entry.signing), (true, SigningMode::V3 | SigningMode::V1 | SigningMode::None) | (false, SigningMode::Aksk | SigningMode::Token | SigningMode::None));
@@ -301,7 +301,7 @@ mod tests {
         assert!(e.ends_with("t.yaml:4:14: `huawei-sms` cannot sign with V3"), "{e}");
         let p = write(&dir, "t2.yaml", "services:\n  nope:\n    base_url: http://x\n    signing: none\n");
         let e = Target::from_file(&p, &["huawei-sms"]).unwrap_err().to_string();
-        assert!(e.contains("t2.yaml:3:5: unknown service `nope`"), "{e}");
+        assert!(e.contains("t2.yaml:2:3: unknown service `nope`"), "{e}");
         let p = write(&dir, "t3.yaml", "services:\n  huawei-sms:\n    base_url: http://x\n    signing: token\n    token_env: CONFORM_TEST_UNSET_TOKEN_VAR\n");
         let e = Target::from_file(&p, &["huawei-sms"]).unwrap_err().to_string();
         assert!(e.contains("credentials are not set"), "{e}");

@@ -391,7 +391,7 @@ fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: 
         }
         for fact in rule.when.keys() {
             if let Err(msg) = check_fact(service, spec, fact) {
-                diags.push(doc.error_at(&format!("/rules/{i}/when/{}", escape_pointer(fact)), msg));
+                diags.push(doc.error_at_key(&format!("/rules/{i}/when/{}", escape_pointer(fact)), msg));
             }
         }
         if let Outcome::Error(code) = &rule.then {
