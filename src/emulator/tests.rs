@@ -1066,6 +1066,19 @@ async fn workspace_rules() {
             .hw(),
         by_rule(WKS, "DeleteServer", "server-locked")
     );
+    // Empty ids: required path parameters without a minimum length are missing; Workspace has
+    // no parameter errors, so the gateway's "no such API" answers, and nothing is deleted.
+    let r = env.ws_delete(s(&st, "project_id"), "").await;
+    assert_eq!(
+        r.hw(),
+        by_role_of(WKS, Some("DeleteServer"), ErrorRole::RouteNotFound)
+    );
+    let r = env.ws_delete("", s(&st, "server_id")).await;
+    assert_eq!(
+        r.hw(),
+        by_role_of(WKS, Some("DeleteServer"), ErrorRole::RouteNotFound)
+    );
+    assert!(env.probe("app_server", s(&st, "server_id")).await);
     // Token auth works too.
     let st = env
         .setup(WKS, "app server exists", json!({"locked": false}))
