@@ -568,6 +568,11 @@ async fn smc_delete_source_server_rules() {
         "{}",
         r.text()
     );
+    let r = env.v3(op_name, &[("SourceId", "")]).await;
+    assert_eq!(
+        r.ali(),
+        by_role_of(SMC, Some(op_name), ErrorRole::MissingParameter)
+    );
 }
 
 #[tokio::test]
