@@ -65,10 +65,11 @@ pub(super) fn route_not_found(sh: &Shared, req: &Incoming) -> Handled {
         v3: false,
         request_id: uuid(true),
     };
-    let err = by_role(
+    // Alibaba's "api not found, check your url and method" when no route error is catalogued.
+    let err = by_roles(
         service,
         None,
-        ErrorRole::RouteNotFound,
+        &[ErrorRole::RouteNotFound, ErrorRole::UnknownAction],
         &[("path", req.path()), ("method", req.method())],
     );
     finish(req, &call, Err(err))

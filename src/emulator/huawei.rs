@@ -130,10 +130,11 @@ pub(super) fn handle(sh: &Shared, req: &Incoming) -> Handled {
                 op: Some(op),
                 request_id,
             },
-            Err(by_role(
+            // Without a 405 in the catalogue, the gateway's answer: no API for this method.
+            Err(by_roles(
                 service,
                 Some(op),
-                ErrorRole::MethodNotAllowed,
+                &[ErrorRole::MethodNotAllowed, ErrorRole::RouteNotFound],
                 &vars,
             )),
         ),
