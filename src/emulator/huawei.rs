@@ -280,7 +280,22 @@ fn authenticate(
             headers: req.header_pairs(),
             body: &req.body,
         };
-        return huawei_aksk::verify(&parts, &keys, Utc::now())
+        let now = Utc::now();
+        let mut result = huawei_aksk::verify(&parts, &keys, now);
+        // The Python SDK signs an id holding `/` (sent as `%2F`) as if it were two segments:
+        // it unquotes the whole path before splitting it. Accept that form too.
+        if matches!(result, Err(AuthError::SignatureMismatch { .. })) {
+            if let Some(unsplit) = sdk_signed_path(req.path()) {
+                let retry = HttpParts {
+                    path: &unsplit,
+                    ..parts
+                };
+                if let Ok(ak) = huawei_aksk::verify(&retry, &keys, now) {
+                    result = Ok(ak);
+                }
+            }
+        }
+        return result
             .map(|ak| (ak != sh.creds.huawei_access_key_id).then_some(ak))
             .map_err(|e| match e {
                 AuthError::Missing(what) => by_roles(
@@ -350,6 +365,22 @@ fn authenticate(
         ));
     }
     Err(by_role(s, op, ErrorRole::MissingCredentials, &[]))
+}
+
+/// The path as the Python SDK's signer sees it when it differs: `%2F` decoded to `/`.
+fn sdk_signed_path(raw: &str) -> Option<String> {
+    let lower = raw.to_ascii_lowercase();
+    lower.contains("%2f").then(|| {
+        let mut out = String::with_capacity(raw.len());
+        let mut rest = raw;
+        while let Some(i) = rest.to_ascii_lowercase().find("%2f") {
+            out.push_str(&rest[..i]);
+            out.push('/');
+            rest = &rest[i + 3..];
+        }
+        out.push_str(rest);
+        out
+    })
 }
 
 fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {

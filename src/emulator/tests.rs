@@ -1001,6 +1001,32 @@ async fn sms_auth_failures_and_forbidden_body() {
 }
 
 #[tokio::test]
+async fn sms_ids_with_a_slash_verify_as_the_sdk_signs_them() {
+    // The SDK sends `a%2Fb` but signs the canonical URI `/v3/tasks/a/b/`.
+    let env = start().await;
+    let headers = pairs(&[("host", &env.host()), ("content-type", "application/json")]);
+    let signed_as = HttpParts {
+        method: "DELETE",
+        path: "/v3/tasks/a/b",
+        query: &[],
+        headers: &headers,
+        body: b"",
+    };
+    let signed = huawei_aksk::sign(&signed_as, &env.hw_creds(), &SigningContext::fresh());
+    let mut req = env
+        .http
+        .delete(format!("{}/v3/tasks/a%2Fb", env.em.base_url()));
+    for (k, v) in headers.into_iter().chain(signed.headers) {
+        req = req.header(k, v);
+    }
+    let r = send(req).await;
+    assert_eq!(r.hw(), by_rule(SMS, "DeleteTask", "task-not-found"));
+    // Signed as sent works too.
+    let r = env.hw("DELETE", "/v3/tasks/a%2Fb").await;
+    assert_eq!(r.hw(), by_rule(SMS, "DeleteTask", "task-not-found"));
+}
+
+#[tokio::test]
 async fn huawei_routing() {
     let env = start().await;
     let (status, code) = env.hw("DELETE", "/v3/nothing/here").await.hw();
