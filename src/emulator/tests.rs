@@ -1613,25 +1613,34 @@ async fn throughput_against_a_bare_handler() {
 #[ignore]
 fn dispatch_cost() {
     let sh = Shared::new(EmulatorConfig::new(catalog()));
-    let make = || {
+    let make = |method: &str, uri: &str| {
         let req = axum::http::Request::builder()
-            .method("DELETE")
-            .uri("/v3/tasks/nope")
+            .method(method)
+            .uri(uri)
             .header("x-auth-token", EmulatorCredentials::DEFAULT_TOKEN)
             .header("host", "127.0.0.1:1")
             .body(())
             .unwrap();
         Incoming::new(req.into_parts().0, Some(bytes::Bytes::new()))
     };
-    let n = 200_000;
-    let reqs: Vec<Incoming> = (0..n).map(|_| make()).collect();
-    let t = std::time::Instant::now();
-    for r in &reqs {
-        let h = dispatch(&sh, r);
-        std::hint::black_box(into_response(h.answer));
+    for (method, uri) in [
+        ("DELETE", "/v3/tasks/nope"),
+        ("POST", "/?Action=DeleteSourceServer&SourceId=s-1"),
+        (
+            "POST",
+            "/?Action=DeleteSourceServer&Format=JSON&SourceId=s-1",
+        ),
+    ] {
+        let n = 100_000;
+        let reqs: Vec<Incoming> = (0..n).map(|_| make(method, uri)).collect();
+        let t = std::time::Instant::now();
+        for r in &reqs {
+            let h = dispatch(&sh, r);
+            std::hint::black_box(into_response(h.answer));
+        }
+        eprintln!(
+            "{method} {uri}: dispatch+into_response {:.2} us",
+            t.elapsed().as_secs_f64() * 1e6 / n as f64
+        );
     }
-    eprintln!(
-        "dispatch+into_response: {:.2} us",
-        t.elapsed().as_secs_f64() * 1e6 / n as f64
-    );
 }
