@@ -162,11 +162,11 @@ fn process<'a>(
     if req.media_type().as_deref() == Some("application/x-www-form-urlencoded") {
         params.extend(decode_form(&req.body).map_err(|e| invalid(call, "body", &e.raw))?);
     }
+    call.v3 = is_v3(req, first(&params, "Action"));
     call.format = requested_format(call.service, first(&params, "Format"), call.v3);
 
-    let action = req
-        .header("x-acs-action")
-        .or_else(|| first(&params, "Action"));
+    // `Action` first: V1 requests of the current SDK carry both it and `x-acs-action`.
+    let action = first(&params, "Action").or_else(|| req.header("x-acs-action"));
     let Some(action) = action else {
         return Err(by_role(
             call.service,

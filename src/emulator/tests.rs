@@ -464,7 +464,6 @@ async fn smc_v1_sdk_shape_routes_on_action_even_with_the_header() {
         "POST",
         &[
             ("Action", "DeleteSourceServer"),
-            ("Format", "json"),
             ("Version", "2019-06-01"),
             ("SourceId", &sid),
         ],
@@ -474,11 +473,27 @@ async fn smc_v1_sdk_shape_routes_on_action_even_with_the_header() {
     let r = send(
         env.http
             .post(format!("{}/?{}", env.em.base_url(), query_string(&all)))
-            .header("x-acs-action", "DeleteSourceServer")
+            .header("x-acs-action", "NotThisOne")
             .header("x-acs-version", "2019-06-01"),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
+    // A V1 request (no Authorization): the V1 default format, not V3's.
+    let default = catalog()
+        .service(SMC)
+        .unwrap()
+        .spec
+        .formats
+        .as_ref()
+        .unwrap()
+        .default
+        .clone();
+    assert_eq!(
+        r.content_type().starts_with("text/xml"),
+        default.eq_ignore_ascii_case("xml"),
+        "{}",
+        r.text()
+    );
 }
 
 #[tokio::test]
