@@ -13,11 +13,11 @@
 //! failure marks, state rules.
 
 use chrono::Utc;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::answer::{
-    by_code, by_role, by_roles, to_xml, top_field, Answer, AnswerContext, ErrorAnswer, Filler,
-    Format,
+    by_code, by_role, by_roles, needs_filler, top_field, Answer, AnswerContext, ErrorAnswer,
+    Filler, FlatBody, Format,
 };
 use super::params::check_all;
 use super::provider_states::{Made, Setup};
@@ -65,11 +65,12 @@ pub(super) fn route_not_found(sh: &Shared, req: &Incoming) -> Handled {
         v3: false,
         request_id: uuid(true),
     };
-    let err = by_role(
+    // Alibaba's "api not found, check your url and method" when no route error is catalogued.
+    let err = by_roles(
         service,
         None,
-        ErrorRole::RouteNotFound,
-        &[("path", &req.path), ("method", &req.method)],
+        &[ErrorRole::RouteNotFound, ErrorRole::UnknownAction],
+        &[("path", req.path()), ("method", req.method())],
     );
     finish(req, &call, Err(err))
 }
@@ -85,7 +86,7 @@ fn first_service(sh: &Shared) -> &Service {
 /// A V3 request: signed in `Authorization`, or naming its action only in `x-acs-action` (the
 /// current SDK signing V1 sends `Action` in the query and `x-acs-action` too).
 fn is_v3(req: &Incoming, action_param: Option<&str>) -> bool {
-    req.header("authorization").is_some()
+    req.has_header("authorization")
         || (action_param.is_none() && req.header("x-acs-action").is_some())
 }
 
@@ -148,7 +149,7 @@ fn process<'a>(
             &[("param", what), ("value", value)],
         )
     };
-    let query = decode_pairs(&req.query).map_err(|e| invalid(call, "query", &e.raw))?;
+    let query = decode_pairs(req.query()).map_err(|e| invalid(call, "query", &e.raw))?;
     let mut params = query.clone();
     if req.body_too_large {
         return Err(by_roles(
@@ -161,11 +162,11 @@ fn process<'a>(
     if req.media_type().as_deref() == Some("application/x-www-form-urlencoded") {
         params.extend(decode_form(&req.body).map_err(|e| invalid(call, "body", &e.raw))?);
     }
+    call.v3 = is_v3(req, first(&params, "Action"));
     call.format = requested_format(call.service, first(&params, "Format"), call.v3);
 
-    let action = req
-        .header("x-acs-action")
-        .or_else(|| first(&params, "Action"));
+    // `Action` first: V1 requests of the current SDK carry both it and `x-acs-action`.
+    let action = first(&params, "Action").or_else(|| req.header("x-acs-action"));
     let Some(action) = action else {
         return Err(by_role(
             call.service,
@@ -261,6 +262,7 @@ fn authenticate(
     let signing = &call.service.spec.signing;
     let allows = |s: SigningScheme| signing.iter().any(|x| x.scheme == s);
     let authorization = req.header("authorization");
+    let signed_v3 = req.has_header("authorization");
     let has_v1 = first(params, "Signature").is_some() || first(params, "AccessKeyId").is_some();
     if signing.is_empty() {
         // Unsigned requests are accepted; the caller is who the request claims to be.
@@ -279,21 +281,25 @@ fn authenticate(
         store: &sh.store,
     };
     let now = Utc::now();
-    let (result, v1) = if authorization.is_some() && allows(SigningScheme::AlibabaV3) {
+    let (result, v1) = if signed_v3 && allows(SigningScheme::AlibabaV3) {
         let parts = HttpParts {
-            method: &req.method,
-            path: if req.path.is_empty() { "/" } else { &req.path },
+            method: req.method(),
+            path: if req.path().is_empty() {
+                "/"
+            } else {
+                req.path()
+            },
             query,
-            headers: &req.headers,
+            headers: req.header_pairs(),
             body: &req.body,
         };
         (alibaba_v3::verify(&parts, &keys, &sh.nonces, now), false)
     } else if has_v1 && allows(SigningScheme::AlibabaV1) {
         (
-            alibaba_v1::verify(&req.method, params, &keys, &sh.nonces, now),
+            alibaba_v1::verify(req.method(), params, &keys, &sh.nonces, now),
             true,
         )
-    } else if authorization.is_some() || has_v1 {
+    } else if signed_v3 || has_v1 {
         // Signed, but with a scheme this service does not take.
         return Err(by_role(
             call.service,
@@ -382,31 +388,31 @@ fn finish(req: &Incoming, call: &Call<'_>, result: Result<Success, ErrorAnswer>)
         error_code: None,
         error_role: None,
     };
-    let (status, root, body) = match result {
+    let rid = call.request_id.as_str();
+    let filler = |known: &[(&str, Value)], message: &str, schema: &str| {
+        Filler {
+            known,
+            message,
+            upper_ids: true,
+            service: call.service,
+            op: call.op,
+        }
+        .named(schema)
+        .and_then(|v| match v {
+            Value::Object(m) => Some(m),
+            _ => None,
+        })
+    };
+    let recommend;
+    let host;
+    let (status, root, body) = match &result {
         Ok(success) => {
             let op = call.op.expect("a success has an operation");
             let response = op.response(success.status);
-            let known = [(rid_field, Value::String(call.request_id.clone()))];
-            let filler = Filler {
-                known: &known,
-                message: "",
-                upper_ids: true,
-                service: call.service,
-                op: call.op,
-            };
-            let mut body = response
-                .and_then(|r| r.schema.as_deref())
-                .and_then(|s| filler.named(s))
-                .filter(Value::is_object)
-                .unwrap_or_else(|| Value::Object(Map::new()));
-            if let Value::Object(map) = &mut body {
-                if !map.contains_key(rid_field) {
-                    map.insert(
-                        rid_field.to_string(),
-                        Value::String(call.request_id.clone()),
-                    );
-                }
-            }
+            let schema = response.and_then(|r| r.schema.as_deref());
+            let extra = schema
+                .filter(|s| needs_filler(call.service, call.op, s, &[rid_field]))
+                .and_then(|s| filler(&[(rid_field, Value::String(rid.to_string()))], "", s));
             let root = response
                 .and_then(|r| r.xml_root.clone())
                 .unwrap_or_else(|| {
@@ -415,13 +421,17 @@ fn finish(req: &Incoming, call: &Call<'_>, result: Result<Success, ErrorAnswer>)
                         op.request.action.as_deref().unwrap_or(&op.operation)
                     )
                 });
+            let body = FlatBody {
+                fields: vec![(rid_field, rid)],
+                extra,
+            };
             (success.status, root, body)
         }
         Err(err) => {
             ctx.error_code = Some(err.code.clone());
             ctx.error_role = err.role;
             let envelope = &spec.error_envelope;
-            let host = req.header("host").unwrap_or("localhost").to_string();
+            host = req.header("host").unwrap_or("localhost");
             let product = spec.service.rsplit('-').next().unwrap_or(&spec.service);
             let mut chars = product.chars();
             let product: String = chars
@@ -430,49 +440,40 @@ fn finish(req: &Incoming, call: &Call<'_>, result: Result<Success, ErrorAnswer>)
                 .into_iter()
                 .chain(chars)
                 .collect();
-            let recommend = format!(
-                "https://api.aliyun.com/troubleshoot?q={}&product={product}&requestId={}",
-                err.code, call.request_id
+            recommend = format!(
+                "https://api.aliyun.com/troubleshoot?q={}&product={product}&requestId={rid}",
+                err.code
             );
             let code_field = top_field(&envelope.code);
             let message_field = top_field(&envelope.message);
-            let known = [
-                (rid_field, Value::String(call.request_id.clone())),
-                ("HostId", Value::String(host)),
-                (code_field, Value::String(err.code.clone())),
-                (message_field, Value::String(err.message.clone())),
-                ("Recommend", Value::String(recommend)),
+            let fields = vec![
+                (rid_field, rid),
+                ("HostId", host),
+                (code_field, err.code.as_str()),
+                (message_field, err.message.as_str()),
+                ("Recommend", recommend.as_str()),
             ];
-            let mut map: Map<String, Value> = known
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect();
-            let filler = Filler {
-                known: &known,
-                message: &err.message,
-                upper_ids: true,
-                service: call.service,
-                op: call.op,
-            };
             let schema = err.schema.as_deref().unwrap_or(&envelope.schema);
-            if let Some(Value::Object(extra)) = filler.named(schema) {
-                for (k, v) in extra {
-                    map.entry(k).or_insert(v);
-                }
-            }
+            let covered: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+            let extra = if needs_filler(call.service, call.op, schema, &covered) {
+                let known: Vec<(&str, Value)> = fields
+                    .iter()
+                    .map(|(k, v)| (*k, Value::String(v.to_string())))
+                    .collect();
+                filler(&known, &err.message, schema)
+            } else {
+                None
+            };
             let root = envelope
                 .xml_root
                 .clone()
                 .unwrap_or_else(|| "Error".to_string());
-            (err.status, root, Value::Object(map))
+            (err.status, root, FlatBody { fields, extra })
         }
     };
     let (content_type, bytes) = match call.format {
-        Format::Json => (
-            JSON_CONTENT_TYPE,
-            serde_json::to_vec(&body).unwrap_or_default(),
-        ),
-        Format::Xml => (XML_CONTENT_TYPE, to_xml(&root, &body).into_bytes()),
+        Format::Json => (JSON_CONTENT_TYPE, body.to_json()),
+        Format::Xml => (XML_CONTENT_TYPE, body.to_xml(&root).into_bytes()),
     };
     let mut headers = vec![("Content-Type".to_string(), content_type.to_string())];
     if let Some(h) = &spec.request_id.header {
@@ -512,9 +513,12 @@ pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
     let job = |made: &mut Made, source_id: &str, status: &str, status_param: &str| -> String {
         let id = fresh("j-");
         let instance = fresh("i-");
+        // `SourceId` and `IntermediateInstanceId` are attributes of a job in the spec too.
         made.record(
             Record::new(REPLICATION_JOB, &id)
                 .attr(s.attr_of(status_param, "Status"), status)
+                .attr("SourceId", source_id)
+                .attr("IntermediateInstanceId", instance.as_str())
                 .uses(SOURCE_SERVER, source_id),
         );
         made.record(Record::new(INTERMEDIATE_INSTANCE, &instance).uses(REPLICATION_JOB, &id));

@@ -398,54 +398,137 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
-/// `<root>` with one element per field of a JSON object (arrays repeat the element).
-pub fn to_xml(root: &str, value: &Value) -> String {
-    fn element(out: &mut String, name: &str, value: &Value) {
-        match value {
-            Value::Array(items) => {
-                for item in items {
-                    element(out, name, item);
-                }
-            }
-            Value::Object(map) => {
-                out.push('<');
-                out.push_str(name);
-                out.push('>');
-                for (k, v) in map {
-                    element(out, k, v);
-                }
-                out.push_str("</");
-                out.push_str(name);
-                out.push('>');
-            }
-            Value::Null => {
-                out.push('<');
-                out.push_str(name);
-                out.push_str("/>");
-            }
-            Value::String(s) => {
-                out.push('<');
-                out.push_str(name);
-                out.push('>');
-                out.push_str(&xml_escape(s));
-                out.push_str("</");
-                out.push_str(name);
-                out.push('>');
-            }
-            other => {
-                out.push('<');
-                out.push_str(name);
-                out.push('>');
-                out.push_str(&other.to_string());
-                out.push_str("</");
-                out.push_str(name);
-                out.push('>');
+/// Appends `<name>…</name>` for a JSON value (arrays repeat the element).
+fn xml_element(out: &mut String, name: &str, value: &Value) {
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                xml_element(out, name, item);
             }
         }
+        Value::Object(map) => {
+            out.push('<');
+            out.push_str(name);
+            out.push('>');
+            for (k, v) in map {
+                xml_element(out, k, v);
+            }
+            out.push_str("</");
+            out.push_str(name);
+            out.push('>');
+        }
+        Value::Null => {
+            out.push('<');
+            out.push_str(name);
+            out.push_str("/>");
+        }
+        Value::String(s) => xml_text_element(out, name, s),
+        other => xml_text_element(out, name, &other.to_string()),
     }
-    let mut out = String::from("<?xml version='1.0' encoding='UTF-8'?>");
-    element(&mut out, root, value);
+}
+
+fn xml_text_element(out: &mut String, name: &str, text: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    out.push_str(&xml_escape(text));
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+const XML_DECLARATION: &str = "<?xml version='1.0' encoding='UTF-8'?>";
+
+/// `<root>` with one element per field of a JSON object (arrays repeat the element).
+pub fn to_xml(root: &str, value: &Value) -> String {
+    let mut out = String::from(XML_DECLARATION);
+    xml_element(&mut out, root, value);
     out
+}
+
+/// Whether a named schema has top-level properties other than `covered` (or a shape this
+/// module does not read at a glance: `$ref`, `allOf`, …), so the [`Filler`] must build the
+/// rest of the body.
+pub fn needs_filler(
+    service: &Service,
+    op: Option<&OperationSpec>,
+    schema: &str,
+    covered: &[&str],
+) -> bool {
+    let Some(Value::Object(s)) = service.schema(op, schema) else {
+        return false;
+    };
+    match s.get("properties") {
+        Some(Value::Object(props)) => {
+            props.keys().any(|k| !covered.contains(&k.as_str()))
+                || ["$ref", "allOf", "oneOf", "anyOf"]
+                    .iter()
+                    .any(|k| s.contains_key(*k))
+        }
+        _ => ["$ref", "allOf", "oneOf", "anyOf"]
+            .iter()
+            .any(|k| s.contains_key(*k)),
+    }
+}
+
+/// A body of top-level string fields in order, then any other fields (from the [`Filler`]).
+/// Written straight to JSON or XML: the hot path builds no `serde_json::Map` for the usual
+/// envelopes.
+pub struct FlatBody<'a> {
+    pub fields: Vec<(&'a str, &'a str)>,
+    pub extra: Option<Map<String, Value>>,
+}
+
+impl FlatBody<'_> {
+    fn extras(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.extra
+            .iter()
+            .flat_map(|m| m.iter())
+            .filter(|(k, _)| !self.fields.iter().any(|(f, _)| f == k))
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        out.push(b'{');
+        let mut first = true;
+        let mut sep = |out: &mut Vec<u8>| {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+        };
+        for (k, v) in &self.fields {
+            sep(&mut out);
+            let _ = serde_json::to_writer(&mut out, k);
+            out.push(b':');
+            let _ = serde_json::to_writer(&mut out, v);
+        }
+        for (k, v) in self.extras() {
+            sep(&mut out);
+            let _ = serde_json::to_writer(&mut out, k);
+            out.push(b':');
+            let _ = serde_json::to_writer(&mut out, v);
+        }
+        out.push(b'}');
+        out
+    }
+
+    pub fn to_xml(&self, root: &str) -> String {
+        let mut out = String::with_capacity(320);
+        out.push_str(XML_DECLARATION);
+        out.push('<');
+        out.push_str(root);
+        out.push('>');
+        for (k, v) in &self.fields {
+            xml_text_element(&mut out, k, v);
+        }
+        for (k, v) in self.extras() {
+            xml_element(&mut out, k, v);
+        }
+        out.push_str("</");
+        out.push_str(root);
+        out.push('>');
+        out
+    }
 }
 
 #[cfg(test)]
@@ -478,6 +561,30 @@ mod tests {
             "string to sign is:POST&%2F&A%3D1"
         );
         assert_eq!(render_message("%s and %s", &[("a", "1")]), "1 and ");
+    }
+
+    #[test]
+    fn flat_bodies() {
+        let mut extra = Map::new();
+        extra.insert("Code".into(), json!("ignored: a field wins"));
+        extra.insert("List".into(), json!(["a", "b"]));
+        let b = FlatBody {
+            fields: vec![("RequestId", "R"), ("Code", "A\"<")],
+            extra: Some(extra),
+        };
+        assert_eq!(
+            String::from_utf8(b.to_json()).unwrap(),
+            r#"{"RequestId":"R","Code":"A\"<","List":["a","b"]}"#
+        );
+        assert_eq!(
+            b.to_xml("Error"),
+            "<?xml version='1.0' encoding='UTF-8'?><Error><RequestId>R</RequestId><Code>A&quot;&lt;</Code><List>a</List><List>b</List></Error>"
+        );
+        let empty = FlatBody {
+            fields: vec![],
+            extra: None,
+        };
+        assert_eq!(empty.to_json(), b"{}");
     }
 
     #[test]

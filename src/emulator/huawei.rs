@@ -20,7 +20,8 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::answer::{
-    by_code, by_role, by_roles, top_field, Answer, AnswerContext, ErrorAnswer, Filler, Format,
+    by_code, by_role, by_roles, needs_filler, top_field, Answer, AnswerContext, ErrorAnswer,
+    Filler, FlatBody, Format,
 };
 use super::params::{check_all, ParamProblem};
 use super::request::{decode_component, decode_pairs, first, hex32, Incoming};
@@ -46,7 +47,7 @@ enum Routed<'a> {
 }
 
 fn route<'a>(sh: &'a Shared, req: &Incoming) -> Routed<'a> {
-    let segments: Vec<&str> = split_path(&req.path).collect();
+    let segments: Vec<&str> = split_path(req.path()).collect();
     let mut wrong_method = None;
     let mut best: Option<(usize, &str)> = None;
     for r in &sh.routes.huawei {
@@ -76,7 +77,7 @@ fn route<'a>(sh: &'a Shared, req: &Incoming) -> Routed<'a> {
             .request
             .methods
             .iter()
-            .any(|m| m.eq_ignore_ascii_case(&req.method))
+            .any(|m| m.eq_ignore_ascii_case(req.method()))
         {
             let path_params = r
                 .segments
@@ -113,7 +114,7 @@ struct Call<'a> {
 
 pub(super) fn handle(sh: &Shared, req: &Incoming) -> Handled {
     let request_id = hex32();
-    let vars = [("path", req.path.as_str()), ("method", req.method.as_str())];
+    let vars = [("path", req.path()), ("method", req.method())];
     let (call, result) = match route(sh, req) {
         Routed::NotFound(service) => (
             Call {
@@ -129,10 +130,11 @@ pub(super) fn handle(sh: &Shared, req: &Incoming) -> Handled {
                 op: Some(op),
                 request_id,
             },
-            Err(by_role(
+            // Without a 405 in the catalogue, the gateway's answer: no API for this method.
+            Err(by_roles(
                 service,
                 Some(op),
-                ErrorRole::MethodNotAllowed,
+                &[ErrorRole::MethodNotAllowed, ErrorRole::RouteNotFound],
                 &vars,
             )),
         ),
@@ -161,7 +163,7 @@ fn process(
     path_params: &BTreeMap<String, Option<String>>,
 ) -> Result<u16, ErrorAnswer> {
     let service = call.service;
-    let query = decode_pairs(&req.query).map_err(|e| {
+    let query = decode_pairs(req.query()).map_err(|e| {
         by_roles(
             service,
             Some(op),
@@ -265,20 +267,35 @@ fn authenticate(
             });
         return Ok(claimed);
     }
-    if let Some(_auth) = authorization.filter(|_| allows(SigningScheme::HuaweiAksk)) {
+    if req.has_header("authorization") && allows(SigningScheme::HuaweiAksk) {
         let keys = Keys {
             access_key_id: &sh.creds.huawei_access_key_id,
             secret: &sh.creds.huawei_secret_access_key,
             store: &sh.store,
         };
         let parts = HttpParts {
-            method: &req.method,
-            path: &req.path,
+            method: req.method(),
+            path: req.path(),
             query,
-            headers: &req.headers,
+            headers: req.header_pairs(),
             body: &req.body,
         };
-        return huawei_aksk::verify(&parts, &keys, Utc::now())
+        let now = Utc::now();
+        let mut result = huawei_aksk::verify(&parts, &keys, now);
+        // The Python SDK signs an id holding `/` (sent as `%2F`) as if it were two segments:
+        // it unquotes the whole path before splitting it. Accept that form too.
+        if matches!(result, Err(AuthError::SignatureMismatch { .. })) {
+            if let Some(unsplit) = sdk_signed_path(req.path()) {
+                let retry = HttpParts {
+                    path: &unsplit,
+                    ..parts
+                };
+                if let Ok(ak) = huawei_aksk::verify(&retry, &keys, now) {
+                    result = Ok(ak);
+                }
+            }
+        }
+        return result
             .map(|ak| (ak != sh.creds.huawei_access_key_id).then_some(ak))
             .map_err(|e| match e {
                 AuthError::Missing(what) => by_roles(
@@ -330,7 +347,7 @@ fn authenticate(
             )),
         };
     }
-    if authorization.is_some() {
+    if req.has_header("authorization") {
         // Signed with a scheme this service does not take.
         return Err(by_roles(
             s,
@@ -350,6 +367,22 @@ fn authenticate(
     Err(by_role(s, op, ErrorRole::MissingCredentials, &[]))
 }
 
+/// The path as the Python SDK's signer sees it when it differs: `%2F` decoded to `/`.
+fn sdk_signed_path(raw: &str) -> Option<String> {
+    let lower = raw.to_ascii_lowercase();
+    lower.contains("%2f").then(|| {
+        let mut out = String::with_capacity(raw.len());
+        let mut rest = raw;
+        while let Some(i) = rest.to_ascii_lowercase().find("%2f") {
+            out.push_str(&rest[..i]);
+            out.push('/');
+            rest = &rest[i + 3..];
+        }
+        out.push_str(rest);
+        out
+    })
+}
+
 fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {
     let spec = &call.service.spec;
     let mut ctx = AnswerContext {
@@ -360,13 +393,13 @@ fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {
         error_code: None,
         error_role: None,
     };
-    let rid = Value::String(call.request_id.clone());
-    let (status, body) = match result {
+    let rid = call.request_id.as_str();
+    let (status, body) = match &result {
         Ok(status) => {
-            let response = call.op.and_then(|o| o.response(status));
+            let response = call.op.and_then(|o| o.response(*status));
             let body = match response {
                 Some(r) if r.body == BodyKind::Json => {
-                    let known = [("request_id", rid.clone())];
+                    let known = [("request_id", Value::String(rid.to_string()))];
                     let filler = Filler {
                         known: &known,
                         message: "",
@@ -374,17 +407,17 @@ fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {
                         service: call.service,
                         op: call.op,
                     };
-                    Some(
-                        r.schema
-                            .as_deref()
-                            .and_then(|s| filler.named(s))
-                            .unwrap_or_else(|| Value::Object(Map::new())),
-                    )
+                    let value = r
+                        .schema
+                        .as_deref()
+                        .and_then(|s| filler.named(s))
+                        .unwrap_or_else(|| Value::Object(Map::new()));
+                    Some(serde_json::to_vec(&value).unwrap_or_default())
                 }
                 // SMS documents a string body and shows none: answered empty (the SDK accepts it).
                 _ => None,
             };
-            (status, body)
+            (*status, body)
         }
         Err(err) => {
             ctx.error_code = Some(err.code.clone());
@@ -392,28 +425,42 @@ fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {
             let envelope = &spec.error_envelope;
             let code_field = top_field(&envelope.code);
             let message_field = top_field(&envelope.message);
-            let known = [
-                (code_field, Value::String(err.code.clone())),
-                (message_field, Value::String(err.message.clone())),
-                ("request_id", rid.clone()),
-            ];
-            let filler = Filler {
-                known: &known,
-                message: &err.message,
-                upper_ids: false,
-                service: call.service,
-                op: call.op,
-            };
             let schema = err.schema.as_deref().unwrap_or(&envelope.schema);
-            let mut map = Map::new();
-            map.insert(code_field.to_string(), known[0].1.clone());
-            map.insert(message_field.to_string(), known[1].1.clone());
-            if let Some(Value::Object(shaped)) = filler.named(schema) {
-                for (k, v) in shaped {
-                    map.entry(k).or_insert(v);
+            let mut fields = vec![
+                (code_field, err.code.as_str()),
+                (message_field, err.message.as_str()),
+            ];
+            let covered = [code_field, message_field, "request_id"];
+            let extra = if needs_filler(call.service, call.op, schema, &covered) {
+                let known = [
+                    (code_field, Value::String(err.code.clone())),
+                    (message_field, Value::String(err.message.clone())),
+                    ("request_id", Value::String(rid.to_string())),
+                ];
+                let filler = Filler {
+                    known: &known,
+                    message: &err.message,
+                    upper_ids: false,
+                    service: call.service,
+                    op: call.op,
+                };
+                match filler.named(schema) {
+                    Some(Value::Object(m)) => Some(m),
+                    _ => None,
                 }
-            }
-            (err.status, Some(Value::Object(map)))
+            } else {
+                // The gateway's body carries the request id too, when the schema names it.
+                let names_rid = call
+                    .service
+                    .schema(call.op, schema)
+                    .and_then(|s| s.get("properties"))
+                    .is_some_and(|p| p.get("request_id").is_some());
+                if names_rid {
+                    fields.push(("request_id", rid));
+                }
+                None
+            };
+            (err.status, Some(FlatBody { fields, extra }.to_json()))
         }
     };
     let mut headers = Vec::with_capacity(2);
@@ -421,9 +468,9 @@ fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {
         headers.push((h.clone(), call.request_id.clone()));
     }
     let bytes = match body {
-        Some(v) => {
+        Some(b) => {
             headers.push(("Content-Type".to_string(), JSON_CONTENT_TYPE.to_string()));
-            serde_json::to_vec(&v).unwrap_or_default()
+            b
         }
         None => Vec::new(),
     };

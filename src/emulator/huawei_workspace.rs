@@ -26,6 +26,7 @@ pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
             s.attr_of("locked", "locked"),
             s.bool("locked").unwrap_or(false),
         )
+        .attr("project_id", project_id.as_str())
         .uses(PROJECT, &project_id);
     match s.state.name.as_str() {
         "app server exists" => made.record(server),

@@ -339,7 +339,7 @@ struct Handled {
 }
 
 fn dispatch(sh: &Shared, req: &Incoming) -> Handled {
-    let root = req.path.is_empty() || req.path == "/";
+    let root = req.path().is_empty() || req.path() == "/";
     if root && !sh.routes.alibaba_services.is_empty() {
         return alibaba_smc::handle(sh, req);
     }
@@ -395,15 +395,15 @@ async fn serve_api(State(sh): State<Arc<Shared>>, req: axum::extract::Request) -
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, request::BODY_LIMIT).await.ok();
-    let incoming = Incoming::from_parts(&parts, body);
+    let incoming = Incoming::new(parts, body);
     let Handled { mut answer, ctx } = dispatch(&sh, &incoming);
     if let Some(layer) = &sh.layer {
         answer = layer(&ctx, answer);
     }
     if sh.log {
         log_line(
-            &incoming.method,
-            &incoming.path,
+            incoming.method(),
+            incoming.path(),
             answer.status,
             &ctx,
             started.elapsed(),

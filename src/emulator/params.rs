@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::answer::{by_role, ErrorAnswer};
+use super::answer::{by_role, by_roles, ErrorAnswer};
 use super::rules::typed_param;
 use crate::spec::model::{ErrorRole, OperationSpec, ParamIn, Parameter};
 use crate::spec::Service;
@@ -12,7 +12,8 @@ use crate::spec::Service;
 /// Why a parameter was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamProblem {
-    Missing(String),
+    /// Not sent, or sent empty when required (and no `min_length` decides).
+    Missing(String, ParamIn),
     /// Name, value as sent, and why.
     Invalid(String, String, String),
 }
@@ -20,8 +21,19 @@ pub enum ParamProblem {
 impl ParamProblem {
     pub fn answer(&self, service: &Service, op: Option<&OperationSpec>) -> ErrorAnswer {
         match self {
-            ParamProblem::Missing(name) => {
-                by_role(service, op, ErrorRole::MissingParameter, &[("param", name)])
+            // A catalogue without a missing-parameter error answers it as an invalid parameter;
+            // an empty path segment, failing both, as the gateway does: no such API.
+            ParamProblem::Missing(name, location) => {
+                let roles: &[ErrorRole] = if *location == ParamIn::Path {
+                    &[
+                        ErrorRole::MissingParameter,
+                        ErrorRole::InvalidParameter,
+                        ErrorRole::RouteNotFound,
+                    ]
+                } else {
+                    &[ErrorRole::MissingParameter, ErrorRole::InvalidParameter]
+                };
+                by_roles(service, op, roles, &[("param", name)])
             }
             ParamProblem::Invalid(name, value, why) => by_role(
                 service,
@@ -37,11 +49,16 @@ impl ParamProblem {
 pub fn check(p: &Parameter, raw: Option<&str>) -> Result<Option<Value>, ParamProblem> {
     let Some(raw) = raw else {
         return if p.required {
-            Err(ParamProblem::Missing(p.name.clone()))
+            Err(ParamProblem::Missing(p.name.clone(), p.location))
         } else {
             Ok(None)
         };
     };
+    // A required parameter sent empty is missing, unless a minimum length says how it fails
+    // (SMS: `DELETE /v3/tasks/` is an invalid task_id).
+    if raw.is_empty() && p.required && p.min_length.is_none() {
+        return Err(ParamProblem::Missing(p.name.clone(), p.location));
+    }
     let invalid = |why: String| ParamProblem::Invalid(p.name.clone(), raw.to_string(), why);
     let len = raw.chars().count();
     if let Some(min) = p.min_length {
@@ -93,7 +110,7 @@ mod tests {
         let p = param(json!({"required": true, "min_length": 1, "max_length": 36}));
         assert_eq!(
             check(&p, None),
-            Err(ParamProblem::Missing("task_id".into()))
+            Err(ParamProblem::Missing("task_id".into(), ParamIn::Path))
         );
         assert!(matches!(
             check(&p, Some("")),
@@ -114,5 +131,13 @@ mod tests {
             check(&b, Some("maybe")),
             Err(ParamProblem::Invalid(..))
         ));
+        // Required and empty without a minimum length: missing; optional and empty: sent.
+        let r = param(json!({"name": "server_id", "required": true}));
+        assert_eq!(
+            check(&r, Some("")),
+            Err(ParamProblem::Missing("server_id".into(), ParamIn::Path))
+        );
+        let o = param(json!({"name": "server_id"}));
+        assert_eq!(check(&o, Some("")), Ok(Some(json!(""))));
     }
 }

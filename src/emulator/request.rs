@@ -2,6 +2,8 @@
 //! Nothing here panics on what the network sends: bad percent-encoding is kept literally, bad
 //! UTF-8 is an error the caller answers with the spec's error.
 
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use percent_encoding::percent_decode;
 use rand::Rng;
@@ -9,49 +11,68 @@ use rand::Rng;
 /// Largest body the emulators read; a larger one is answered as a malformed request.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The parts of a request the emulators look at.
-#[derive(Debug, Clone)]
+/// The parts of a request the emulators look at. Headers stay in the `HeaderMap` (looked up
+/// by name); the `(name, value)` list that signature checks need is built only when asked for.
+#[derive(Debug)]
 pub struct Incoming {
-    pub method: String,
-    /// The path as sent (still percent-encoded), without the query.
-    pub path: String,
-    /// The raw query string, without `?`.
-    pub query: String,
-    /// Headers in arrival order, names lowercase, values read as UTF-8 (lossily).
-    pub headers: Vec<(String, String)>,
+    pub parts: axum::http::request::Parts,
     pub body: Bytes,
     /// The body was larger than [`BODY_LIMIT`] (and is empty here).
     pub body_too_large: bool,
+    pairs: OnceLock<Vec<(String, String)>>,
 }
 
 impl Incoming {
-    pub fn from_parts(parts: &axum::http::request::Parts, body: Option<Bytes>) -> Incoming {
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+    pub fn new(parts: axum::http::request::Parts, body: Option<Bytes>) -> Incoming {
         Incoming {
-            method: parts.method.as_str().to_string(),
-            path: parts.uri.path().to_string(),
-            query: parts.uri.query().unwrap_or("").to_string(),
-            headers,
+            parts,
             body_too_large: body.is_none(),
             body: body.unwrap_or_default(),
+            pairs: OnceLock::new(),
         }
     }
 
-    /// First value of a header (name matched case-insensitively).
+    pub fn method(&self) -> &str {
+        self.parts.method.as_str()
+    }
+
+    /// The path as sent (still percent-encoded), without the query.
+    pub fn path(&self) -> &str {
+        self.parts.uri.path()
+    }
+
+    /// The raw query string, without `?`.
+    pub fn query(&self) -> &str {
+        self.parts.uri.query().unwrap_or("")
+    }
+
+    /// First value of a header (name matched case-insensitively); `None` if it is not UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.parts
+            .headers
+            .get(name)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+    }
+
+    /// Whether a header was sent (readable or not).
+    pub fn has_header(&self, name: &str) -> bool {
+        self.parts.headers.contains_key(name)
+    }
+
+    /// Every header as `(lowercase name, value)` in arrival order, values read as UTF-8 lossily.
+    pub fn header_pairs(&self) -> &[(String, String)] {
+        self.pairs.get_or_init(|| {
+            self.parts
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect()
+        })
     }
 
     /// The media type of the body, lowercase, without parameters.
@@ -133,7 +154,11 @@ pub fn uuid(upper: bool) -> String {
 /// A random id of 32 lowercase hex digits (Huawei request ids, project ids).
 pub fn hex32() -> String {
     let bytes: [u8; 16] = rand::rng().random();
-    hex::encode(bytes)
+    let mut buf = uuid::Uuid::encode_buffer();
+    uuid::Uuid::from_bytes(bytes)
+        .simple()
+        .encode_lower(&mut buf)
+        .to_string()
 }
 
 /// `len` random characters from `alphabet`.
