@@ -19,7 +19,12 @@ pub fn wrk(url: &str, script: &str, seconds: u32, connections: u32) -> Result<f6
     let lua = dir.join("request.lua");
     std::fs::write(&lua, script).map_err(|e| e.to_string())?;
     let out = Command::new("wrk")
-        .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "-s"])
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "-s",
+        ])
         .arg(&lua)
         .arg(url)
         .output()
@@ -31,7 +36,10 @@ pub fn wrk(url: &str, script: &str, seconds: u32, connections: u32) -> Result<f6
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse::<f64>().ok())
         .ok_or_else(|| format!("no rate in wrk's output: {text}"))?;
-    let non2xx = text.lines().find(|l| l.contains("Non-2xx")).map(str::to_string);
+    let non2xx = text
+        .lines()
+        .find(|l| l.contains("Non-2xx"))
+        .map(str::to_string);
     if let Some(n) = non2xx {
         eprintln!("    (wrk: {})", n.trim());
     }

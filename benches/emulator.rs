@@ -10,7 +10,10 @@ use std::sync::Arc;
 use conform::emulator::{Emulator, EmulatorConfig};
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
     runtime.block_on(async {
         let bare = axum::Router::new().fallback(|| async {
             (

@@ -41,14 +41,26 @@ fn generate(n: usize) -> Vec<SourceFile> {
         }
     }
     vec![
-        SourceFile { path: "cases/bench/sms.yaml".into(), text: sms },
-        SourceFile { path: "cases/bench/workspace.yaml".into(), text: wks },
-        SourceFile { path: "cases/bench/alibaba.yaml".into(), text: ali },
+        SourceFile {
+            path: "cases/bench/sms.yaml".into(),
+            text: sms,
+        },
+        SourceFile {
+            path: "cases/bench/workspace.yaml".into(),
+            text: wks,
+        },
+        SourceFile {
+            path: "cases/bench/alibaba.yaml".into(),
+            text: ali,
+        },
     ]
 }
 
 fn one_size(n: usize) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
     let files = generate(n);
     let started = Instant::now();
     let catalog = Arc::new(Catalog::bundled().expect("specs"));
@@ -58,13 +70,23 @@ fn one_size(n: usize) {
     let load = started.elapsed();
     drop(schemas);
     let (passed, elapsed) = runtime.block_on(async {
-        let (running, target) = conform::command::embedded::start(Arc::clone(&catalog)).await.expect("emulators");
-        let ctx = Arc::new(RunContext::new(Arc::clone(&catalog), Arc::clone(&suite), target).expect("context"));
+        let (running, target) = conform::command::embedded::start(Arc::clone(&catalog))
+            .await
+            .expect("emulators");
+        let ctx = Arc::new(
+            RunContext::new(Arc::clone(&catalog), Arc::clone(&suite), target).expect("context"),
+        );
         let started = Instant::now();
         let results = ctx.run_all(trials, 64, |_| {}).await;
         let elapsed = started.elapsed();
         running.shutdown().await;
-        (results.iter().filter(|r| r.outcome == run::Outcome::Pass).count(), elapsed)
+        (
+            results
+                .iter()
+                .filter(|r| r.outcome == run::Outcome::Pass)
+                .count(),
+            elapsed,
+        )
     });
     let rate = n as f64 / elapsed.as_secs_f64();
     println!(
@@ -82,21 +104,34 @@ fn one_size(n: usize) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     if let Some(n) = args.first().and_then(|a| a.strip_prefix("size=")) {
         return one_size(n.parse().expect("a size"));
     }
-    let sizes: Vec<usize> = if args.is_empty() { vec![1_000, 10_000] } else { args.iter().filter_map(|a| a.parse().ok()).collect() };
+    let sizes: Vec<usize> = if args.is_empty() {
+        vec![1_000, 10_000]
+    } else {
+        args.iter().filter_map(|a| a.parse().ok()).collect()
+    };
     let exe = std::env::current_exe().expect("the bench binary");
     println!("conform suite bench: stateless cases against the embedded emulators, 64 at a time");
     for n in sizes {
-        let status = std::process::Command::new(&exe).arg(format!("size={n}")).status().expect("run a size");
+        let status = std::process::Command::new(&exe)
+            .arg(format!("size={n}"))
+            .status()
+            .expect("run a size");
         if !status.success() {
             std::process::exit(1);
         }
     }
     // wrk against the same endpoint and request kind (an SMS delete of a 37-character id).
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
     runtime.block_on(async {
         let catalog = Arc::new(Catalog::bundled().expect("specs"));
         let (running, _) = conform::command::embedded::start(catalog).await.expect("emulators");

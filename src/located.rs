@@ -183,7 +183,9 @@ impl Builder {
 
     /// A key of the current mapping.
     fn push_key(&mut self, text: String, pos: Pos, mark: Marker) {
-        let Some(Frame::Map(map, node, key)) = self.stack.last_mut() else { return };
+        let Some(Frame::Map(map, node, key)) = self.stack.last_mut() else {
+            return;
+        };
         if map.contains_key(&text) {
             let msg = format!("duplicate key `{text}`");
             return self.fail(mark, &msg);
@@ -203,7 +205,11 @@ impl MarkedEventReceiver for Builder {
             return;
         }
         let pos = Pos::new(mark.line(), mark.col() + 1);
-        let at = PosNode { pos, key: None, children: Vec::new() };
+        let at = PosNode {
+            pos,
+            key: None,
+            children: Vec::new(),
+        };
         match ev {
             Event::Scalar(text, style, anchor, _tag) => {
                 if anchor != 0 {

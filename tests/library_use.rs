@@ -9,9 +9,12 @@ use conform::run::Target;
 fn main() -> std::process::ExitCode {
     Harness::bundled()
         .against(|| async {
-            let server = Emulator::start(EmulatorConfig::default(), "127.0.0.1:0".parse().expect("an address"))
-                .await
-                .map_err(|e| e.to_string())?;
+            let server = Emulator::start(
+                EmulatorConfig::default(),
+                "127.0.0.1:0".parse().expect("an address"),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             let target = Target::from_url(
                 &server.base_url(),
                 Some(&server.states_url()),

@@ -27,7 +27,12 @@ impl Shared {
         self.baseline
             .get_or_init(|| {
                 let config = conform::emulator::EmulatorConfig::new(Arc::clone(&self.catalog));
-                self.runtime.block_on(mutate::failing_trials(&self.catalog, &self.suite, config, JOBS))
+                self.runtime.block_on(mutate::failing_trials(
+                    &self.catalog,
+                    &self.suite,
+                    config,
+                    JOBS,
+                ))
             })
             .as_ref()
             .map_err(|e| Failed::from(e.clone()))
@@ -36,8 +41,16 @@ impl Shared {
     fn caught_by(&self, i: usize) -> Result<&Vec<String>, Failed> {
         let baseline = self.baseline()?.clone();
         Ok(self.rows[i].get_or_init(|| {
-            let row = self.runtime.block_on(mutate::run_mutant(&self.catalog, &self.suite, &self.mutants[i], JOBS));
-            row.caught_by.into_iter().filter(|t| !baseline.contains(t)).collect()
+            let row = self.runtime.block_on(mutate::run_mutant(
+                &self.catalog,
+                &self.suite,
+                &self.mutants[i],
+                JOBS,
+            ));
+            row.caught_by
+                .into_iter()
+                .filter(|t| !baseline.contains(t))
+                .collect()
         }))
     }
 }
@@ -47,10 +60,14 @@ fn main() -> std::process::ExitCode {
     let catalog = Arc::new(Catalog::bundled().expect("the bundled specs are valid"));
     let suite = Arc::new(Suite::bundled(&catalog).expect("the bundled cases are valid"));
     let mutants = mutate::generate(&catalog);
-    let equivalents = mutate::equivalents(None, &mutants).expect("specs/equivalent-mutants.yaml is valid");
+    let equivalents =
+        mutate::equivalents(None, &mutants).expect("specs/equivalent-mutants.yaml is valid");
     let n = mutants.len();
     let shared = Arc::new(Shared {
-        runtime: tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime"),
+        runtime: tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime"),
         catalog,
         suite,
         rows: (0..n).map(|_| OnceLock::new()).collect(),
@@ -71,7 +88,11 @@ fn main() -> std::process::ExitCode {
     for i in 0..n {
         let s = Arc::clone(&shared);
         let m = &shared.mutants[i];
-        let equivalent = shared.equivalents.iter().find(|e| e.mutant == m.id).map(|e| e.why.clone());
+        let equivalent = shared
+            .equivalents
+            .iter()
+            .find(|e| e.mutant == m.id)
+            .map(|e| e.why.clone());
         trials.push(Trial::test(format!("mutant::{}", m.id), move || {
             let caught = s.caught_by(i)?;
             match (&equivalent, caught.is_empty()) {
@@ -83,7 +104,10 @@ fn main() -> std::process::ExitCode {
     }
     let s = Arc::clone(&shared);
     trials.push(Trial::test("every-trial-can-fail", move || {
-        let all: Vec<String> = conform::run::plan(&s.catalog, &s.suite, &Default::default()).into_iter().map(|t| t.id).collect();
+        let all: Vec<String> = conform::run::plan(&s.catalog, &s.suite, &Default::default())
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
         let mut caught = std::collections::BTreeSet::new();
         for i in 0..s.mutants.len() {
             caught.extend(s.caught_by(i)?.iter().cloned());

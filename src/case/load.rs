@@ -45,15 +45,32 @@ impl Suite {
         let loaded = parallel_map(files, |f| load_file(catalog, f));
         let mut diags = Diagnostics::default();
         let mut suite = Suite::default();
-        let mut names: std::collections::HashSet<(String, String, String)> = std::collections::HashSet::new();
+        let mut names: std::collections::HashSet<(String, String, String)> =
+            std::collections::HashSet::new();
         for result in loaded {
             match result {
                 Ok((file, file_diags)) => {
-                    let clash = file.file.cases.iter().find(|c| names.contains(&(file.service.clone(), file.operation.clone(), c.name.clone())));
+                    let clash = file.file.cases.iter().find(|c| {
+                        names.contains(&(
+                            file.service.clone(),
+                            file.operation.clone(),
+                            c.name.clone(),
+                        ))
+                    });
                     if let Some(c) = clash {
-                        diags.push(file.doc.error_at("/operation", format!("case `{}` is also in another file of the same operation", c.name)));
+                        diags.push(file.doc.error_at(
+                            "/operation",
+                            format!(
+                                "case `{}` is also in another file of the same operation",
+                                c.name
+                            ),
+                        ));
                     }
-                    names.extend(file.file.cases.iter().map(|c| (file.service.clone(), file.operation.clone(), c.name.clone())));
+                    names.extend(
+                        file.file.cases.iter().map(|c| {
+                            (file.service.clone(), file.operation.clone(), c.name.clone())
+                        }),
+                    );
                     diags.0.extend(file_diags.0);
                     suite.files.push(file);
                 }
@@ -73,7 +90,9 @@ impl Suite {
 
 /// Runs `f` over `items` on the machine's cores, keeping the order.
 fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().max(1));
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
@@ -92,7 +111,10 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("a loader thread does not panic")).collect()
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a loader thread does not panic"))
+            .collect()
     });
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
@@ -110,17 +132,32 @@ fn load_file(catalog: &Catalog, f: &SourceFile) -> Result<(LoadedFile, Diagnosti
     }
     let file: CaseFile = doc.deserialize().map_err(|d| Diagnostics(vec![d]))?;
     let Some((service, operation)) = file.operation.split_once('/') else {
-        return Err(Diagnostics(vec![doc.error_at("/operation", "write the operation as `<service>/<Operation>`")]));
+        return Err(Diagnostics(vec![doc.error_at(
+            "/operation",
+            "write the operation as `<service>/<Operation>`",
+        )]));
     };
     let (service, operation) = (service.to_string(), operation.to_string());
     if catalog.operation(&service, &operation).is_none() {
-        return Err(Diagnostics(vec![doc.error_at("/operation", format!("unknown operation `{}`", file.operation))]));
+        return Err(Diagnostics(vec![doc.error_at(
+            "/operation",
+            format!("unknown operation `{}`", file.operation),
+        )]));
     }
-    let loaded = LoadedFile { file, doc, service, operation };
+    let loaded = LoadedFile {
+        file,
+        doc,
+        service,
+        operation,
+    };
     let mut diags = Diagnostics::default();
     check_file(catalog, &loaded, &mut diags);
     Ok((loaded, diags))
 }
+
+const JSON_TYPES: [&str; 7] = [
+    "string", "number", "integer", "boolean", "array", "object", "null",
+];
 
 fn is_kebab(name: &str) -> bool {
     !name.is_empty()
@@ -134,11 +171,14 @@ fn is_kebab(name: &str) -> bool {
 fn check_file(catalog: &Catalog, f: &LoadedFile, diags: &mut Diagnostics) {
     let service = catalog.service(&f.service).expect("checked by the caller");
     // The ids a case may name in `covers`, once per file.
-    let declared: BTreeSet<String> = crate::coverage::items_of(service, catalog.operation(&f.service, &f.operation).map(|o| &o.spec))
-        .into_iter()
-        .filter(|it| it.declared)
-        .map(|it| it.id)
-        .collect();
+    let declared: BTreeSet<String> = crate::coverage::items_of(
+        service,
+        catalog.operation(&f.service, &f.operation).map(|o| &o.spec),
+    )
+    .into_iter()
+    .filter(|it| it.declared)
+    .map(|it| it.id)
+    .collect();
     let mut names = BTreeSet::new();
     for (i, case) in f.file.cases.iter().enumerate() {
         let at = |p: &str| format!("/cases/{i}{p}");
@@ -209,7 +249,7 @@ impl CaseChecker<'_> {
                     .into(),
             );
         }
-        if tags.contains(tags::NEEDS_STATE) != !case.given.is_empty() {
+        if tags.contains(tags::NEEDS_STATE) == case.given.is_empty() {
             self.err(
                 "/tags",
                 "tag `needs-state` exactly when the case has `given` provider states".into(),
@@ -564,14 +604,8 @@ impl CaseChecker<'_> {
     fn check_value_check(&mut self, pointer: &str, check: &ValueCheck, known: &BTreeSet<String>) {
         match check {
             ValueCheck::Equals(v) => self.check_value_vars(pointer, v, known),
-            ValueCheck::Type(t) => {
-                if ![
-                    "string", "number", "integer", "boolean", "array", "object", "null",
-                ]
-                .contains(&t.as_str())
-                {
-                    self.err(pointer, format!("`{t}` is not a JSON type"));
-                }
+            ValueCheck::Type(t) if !JSON_TYPES.contains(&t.as_str()) => {
+                self.err(pointer, format!("`{t}` is not a JSON type"));
             }
             _ => {}
         }

@@ -18,7 +18,11 @@ pub struct MutateArgs {
 fn print_row(row: &Row) {
     match (&row.error, row.caught_by.len()) {
         (Some(e), _) => println!("ERROR     {}  ({e})", row.mutant),
-        (None, 0) if row.equivalent.is_some() => println!("equivalent {}  ({})", row.mutant, row.equivalent.as_deref().unwrap_or_default()),
+        (None, 0) if row.equivalent.is_some() => println!(
+            "equivalent {}  ({})",
+            row.mutant,
+            row.equivalent.as_deref().unwrap_or_default()
+        ),
         (None, 0) => println!(
             "SURVIVED  {}\n          {}  [{}]",
             row.mutant, row.description, row.clause
@@ -87,7 +91,11 @@ pub fn mutate(args: MutateArgs) -> ExitCode {
             println!("  {t}");
         }
     }
-    let stale: Vec<_> = matrix.rows.iter().filter(|r| r.equivalent.is_some() && !r.caught_by.is_empty()).collect();
+    let stale: Vec<_> = matrix
+        .rows
+        .iter()
+        .filter(|r| r.equivalent.is_some() && !r.caught_by.is_empty())
+        .collect();
     if !stale.is_empty() {
         println!("\nlisted as equivalent but caught ({}): remove them from specs/equivalent-mutants.yaml", stale.len());
         for r in &stale {

@@ -11,8 +11,7 @@ use super::store::Record;
 pub const MIGRATION_TASK: &str = "migration_task";
 
 /// `migration task exists` {source_state, agent_connected, id_length?} → {task_id}: a UUID, or
-/// a fresh id of exactly `id_length` characters (0 gives the empty id, which is not stored:
-/// no request can name it); `service fails` {status} → {task_id} marked to fail.
+/// a fresh id of exactly `id_length` characters (0 gives the empty id); `service fails` {status} → {task_id} marked to fail.
 pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
     s.require_resource(MIGRATION_TASK)?;
     let mut made = Made::default();
@@ -23,7 +22,7 @@ pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
                 Some(n) if (0..=4096).contains(&n) => random_chars(LOWER_ALNUM, n as usize),
                 Some(n) => return Err(format!("`id_length` {n} is out of range (0 to 4096)")),
             };
-            let mut task = Record::new(MIGRATION_TASK, &id)
+            let task = Record::new(MIGRATION_TASK, &id)
                 .attr(
                     s.attr_of("source_state", "source_state"),
                     s.str("source_state").unwrap_or("stopped"),
@@ -32,11 +31,10 @@ pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
                     s.attr_of("agent_connected", "agent_connected"),
                     s.bool("agent_connected").unwrap_or(false),
                 );
-            if id.is_empty() {
-                task.attrs.clear();
-            } else {
-                made.record(task);
-            }
+            // The empty id is stored too: an honest emulator refuses every request naming it
+            // (min_length 1), and a mutant that relaxes the limit deletes it, which a case sees.
+            // Only one such task can exist at a time (a second setup finds the id taken).
+            made.record(task);
             made.value("task_id", id);
         }
         "service fails" => {

@@ -259,7 +259,11 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
                         None => false,
                     }
                 };
-                if p.required {
+                // A path parameter can only be missing as an empty segment, which a minimum
+                // length of 1 or more refuses already: not requiring it changes nothing.
+                let empty_refused_anyway = p.location == crate::spec::model::ParamIn::Path
+                    && p.min_length.unwrap_or(0) > 0;
+                if p.required && !empty_refused_anyway {
                     g.spec(
                         format!("{svc}/{op_name}/param:{name}/not-required"),
                         format!("{op_name} does not require {name}"),

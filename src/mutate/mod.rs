@@ -58,27 +58,49 @@ struct EquivalentFile {
 
 /// Reads the equivalent mutants from the bundled specs (or `dir`), checking that each names a
 /// mutant that exists.
-pub fn equivalents(dir: Option<&std::path::Path>, mutants: &[Mutant]) -> Result<Vec<Equivalent>, crate::diag::Diagnostics> {
+pub fn equivalents(
+    dir: Option<&std::path::Path>,
+    mutants: &[Mutant],
+) -> Result<Vec<Equivalent>, crate::diag::Diagnostics> {
     let file = match dir {
         Some(d) => {
             let path = d.join("equivalent-mutants.yaml");
             if !path.exists() {
                 return Ok(Vec::new());
             }
-            crate::files::read_dir(d).map_err(|e| crate::diag::Diagnostics(vec![e]))?.into_iter().find(|f| f.path == path)
+            crate::files::read_dir(d)
+                .map_err(|e| crate::diag::Diagnostics(vec![e]))?
+                .into_iter()
+                .find(|f| f.path == path)
         }
-        None => crate::files::bundled_specs().into_iter().find(|f| f.path.ends_with("equivalent-mutants.yaml")),
+        None => crate::files::bundled_specs()
+            .into_iter()
+            .find(|f| f.path.ends_with("equivalent-mutants.yaml")),
     };
-    let Some(file) = file else { return Ok(Vec::new()) };
-    let doc = crate::located::Located::parse(&file.path, &file.text).map_err(|d| crate::diag::Diagnostics(vec![d]))?;
-    let parsed: EquivalentFile = doc.deserialize().map_err(|d| crate::diag::Diagnostics(vec![d]))?;
+    let Some(file) = file else {
+        return Ok(Vec::new());
+    };
+    let doc = crate::located::Located::parse(&file.path, &file.text)
+        .map_err(|d| crate::diag::Diagnostics(vec![d]))?;
+    let parsed: EquivalentFile = doc
+        .deserialize()
+        .map_err(|d| crate::diag::Diagnostics(vec![d]))?;
     let mut diags = crate::diag::Diagnostics::default();
     for (i, e) in parsed.equivalent.iter().enumerate() {
         if !mutants.iter().any(|m| m.id == e.mutant) {
-            diags.push(doc.error_at(&format!("/equivalent/{i}/mutant"), format!("`{}` is not a generated mutant (see `conform mutate --list`)", e.mutant)));
+            diags.push(doc.error_at(
+                &format!("/equivalent/{i}/mutant"),
+                format!(
+                    "`{}` is not a generated mutant (see `conform mutate --list`)",
+                    e.mutant
+                ),
+            ));
         }
         if e.why.trim().is_empty() {
-            diags.push(doc.error_at(&format!("/equivalent/{i}/why"), "say why no case can catch it"));
+            diags.push(doc.error_at(
+                &format!("/equivalent/{i}/why"),
+                "say why no case can catch it",
+            ));
         }
     }
     diags.into_result(parsed.equivalent)
@@ -227,7 +249,10 @@ pub async fn matrix(
     while let Some(Ok((i, mut row))) = set.join_next().await {
         // A trial that fails without any mutant catches nothing.
         row.caught_by.retain(|t| !baseline_failures.contains(t));
-        row.equivalent = equivalents.iter().find(|e| e.mutant == row.mutant).map(|e| e.why.clone());
+        row.equivalent = equivalents
+            .iter()
+            .find(|e| e.mutant == row.mutant)
+            .map(|e| e.why.clone());
         progress(&row);
         rows[i] = Some(row);
     }

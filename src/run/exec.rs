@@ -37,6 +37,10 @@ pub fn transport_error(e: &reqwest::Error) -> String {
     }
 }
 
+/// A provider state that was set up: its name, the params sent and the values returned, for
+/// its teardown.
+type MadeState = (String, Map<String, Value>, Map<String, Value>);
+
 /// An answer as received.
 struct Answer {
     status: u16,
@@ -135,7 +139,7 @@ impl RunContext {
             token: svc_target.credentials.token.clone(),
         };
         let mut notes = Vec::new();
-        let mut made: Vec<(String, Map<String, Value>, Map<String, Value>)> = Vec::new();
+        let mut made: Vec<MadeState> = Vec::new();
         let states = self.target.states_url.as_ref().map(|url| StatesClient {
             client: &self.client,
             url,

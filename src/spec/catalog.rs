@@ -62,7 +62,11 @@ impl Catalog {
                 }
             };
             // Not a spec: read by `conform mutate` (src/mutate/mod.rs).
-            if file.path.file_name().is_some_and(|n| n == "equivalent-mutants.yaml") {
+            if file
+                .path
+                .file_name()
+                .is_some_and(|n| n == "equivalent-mutants.yaml")
+            {
                 continue;
             }
             if file.path.file_name().is_some_and(|n| n == "sources.yaml") {
@@ -73,7 +77,7 @@ impl Catalog {
                 continue;
             }
             let before = diags.0.len();
-            crate::files::validate(&validator, &doc, &mut diags);
+            crate::files::validate(validator, &doc, &mut diags);
             if diags.0.len() > before {
                 continue;
             }
