@@ -33,7 +33,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
         return ExitCode::Ok;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread drives every trial: the client's work is I/O, and one thread has no
+    // cross-thread wakeups (the embedded emulators run on a runtime of their own).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -12,7 +12,7 @@ use serde::Serialize;
 pub use catalogue::{generate, AnswerEdit, AnswerScope, Change, Mutant};
 
 use crate::case::Suite;
-use crate::emulator::{Answer, AnswerContext, AnswerLayer, Emulator, EmulatorConfig};
+use crate::emulator::{Answer, AnswerContext, AnswerLayer, EmulatorConfig};
 use crate::run::{self, Outcome, RunContext, Selection};
 use crate::spec::Catalog;
 
@@ -155,11 +155,7 @@ pub async fn failing_trials(
     config: EmulatorConfig,
     jobs: usize,
 ) -> Result<Vec<String>, String> {
-    let credentials = config.credentials.clone();
-    let running = Emulator::start(config, "127.0.0.1:0".parse().expect("a socket address"))
-        .await
-        .map_err(|e| format!("the emulator did not start: {e}"))?;
-    let target = crate::command::embedded::target_for(&running, catalog, &credentials)?;
+    let (emulator, target) = crate::command::embedded::start_with(config, catalog)?;
     let ctx = Arc::new(RunContext::new(
         Arc::clone(catalog),
         Arc::clone(suite),
@@ -167,7 +163,7 @@ pub async fn failing_trials(
     )?);
     let trials = run::plan(catalog, suite, &Selection::default());
     let results = ctx.run_all(trials, jobs, |_| {}).await;
-    running.shutdown().await;
+    emulator.shutdown().await;
     Ok(results
         .into_iter()
         .filter(|r| r.outcome != Outcome::Pass)

@@ -190,38 +190,80 @@ impl RunContext {
     }
 
     /// Runs trials with at most `jobs` at once; `on_result` sees each as it finishes. Results
-    /// come back in plan order.
+    /// come back in plan order. `jobs` workers pull the next trial, so a large suite costs no
+    /// more than its running cases.
     pub async fn run_all(
         self: &Arc<Self>,
         trials: Vec<Trial>,
         jobs: usize,
         mut on_result: impl FnMut(&TrialResult),
     ) -> Vec<TrialResult> {
-        let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
-        let mut set = tokio::task::JoinSet::new();
         let n = trials.len();
-        for (i, trial) in trials.into_iter().enumerate() {
-            let ctx = Arc::clone(self);
-            let sem = Arc::clone(&semaphore);
-            set.spawn(async move {
-                let _permit = sem
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
-                (i, ctx.run_trial(&trial).await)
+        let trials = Arc::new(trials);
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..jobs.max(1).min(n.max(1)) {
+            let (ctx, trials, next, tx) = (
+                Arc::clone(self),
+                Arc::clone(&trials),
+                Arc::clone(&next),
+                tx.clone(),
+            );
+            workers.spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(trial) = trials.get(i) else { break };
+                    let result = Box::pin(ctx.run_trial(trial)).await;
+                    if tx.send((i, result)).is_err() {
+                        break;
+                    }
+                }
             });
         }
-        let mut results: Vec<Option<TrialResult>> = vec![None; n];
-        while let Some(joined) = set.join_next().await {
-            match joined {
-                Ok((i, r)) => {
-                    on_result(&r);
-                    results[i] = Some(r);
-                }
-                Err(e) => eprintln!("conform: a trial task ended abnormally: {e}"),
+        drop(tx);
+        let mut results: Vec<Option<TrialResult>> = (0..n).map(|_| None).collect();
+        while let Some((i, r)) = rx.recv().await {
+            on_result(&r);
+            results[i] = Some(r);
+        }
+        while let Some(joined) = workers.join_next().await {
+            if let Err(e) = joined {
+                eprintln!("conform: a worker ended abnormally: {e}");
             }
         }
-        results.into_iter().flatten().collect()
+        // A trial whose worker died (a bug) is a failure, never a silent gap.
+        results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.unwrap_or_else(|| {
+                    let t = &trials[i];
+                    let (file, case) = (
+                        &self.suite.files[t.file],
+                        &self.suite.files[t.file].file.cases[t.case],
+                    );
+                    TrialResult {
+                        id: t.id.clone(),
+                        service: file.service.clone(),
+                        operation: file.operation.clone(),
+                        case: case.name.clone(),
+                        format: t.format,
+                        clause: case.clause.clone(),
+                        outcome: Outcome::Fail,
+                        failures: vec![Failure::new(
+                            "internal",
+                            "",
+                            "the trial to finish",
+                            "its worker ended abnormally (a conform bug)",
+                        )],
+                        response: None,
+                        notes: vec![],
+                        duration: Duration::ZERO,
+                    }
+                })
+            })
+            .collect()
     }
 }
 
