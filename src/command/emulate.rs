@@ -13,15 +13,9 @@ pub fn emulate(sources: &Sources, host: IpAddr, port: u16, services: &[String]) 
             return ExitCode::BadFile;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(super::Threads::Many) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("conform: cannot start the async runtime: {e}");
-            return ExitCode::Usage;
-        }
+        Err(code) => return code,
     };
     let addr = SocketAddr::new(host, port);
     match runtime.block_on(serve_standalone_on(

@@ -35,6 +35,26 @@ impl From<ExitCode> for std::process::ExitCode {
     }
 }
 
+/// How many threads a command's runtime has.
+pub enum Threads {
+    /// Drives many connections from one thread (the harness's trials).
+    One,
+    /// Serves (the emulators) or runs emulators side by side (mutants).
+    Many,
+}
+
+/// The async runtime of a command, or the usage exit code with the reason printed.
+pub fn runtime(threads: Threads) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = match threads {
+        Threads::One => tokio::runtime::Builder::new_current_thread(),
+        Threads::Many => tokio::runtime::Builder::new_multi_thread(),
+    };
+    builder.enable_all().build().map_err(|e| {
+        eprintln!("conform: cannot start the async runtime: {e}");
+        ExitCode::Usage
+    })
+}
+
 /// Where specs and cases come from.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {

@@ -64,15 +64,9 @@ pub fn mutate(args: MutateArgs) -> ExitCode {
         }
         return ExitCode::Ok;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(super::Threads::Many) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("conform: cannot start the async runtime: {e}");
-            return ExitCode::Usage;
-        }
+        Err(code) => return code,
     };
     println!("conform mutate: {} mutants", mutants.len());
     let filtered = !args.filters.is_empty();

@@ -35,15 +35,9 @@ pub fn run(args: RunArgs) -> ExitCode {
     }
     // One thread drives every trial: the client's work is I/O, and one thread has no
     // cross-thread wakeups (the embedded emulators run on a runtime of their own).
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(super::Threads::One) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("conform: cannot start the async runtime: {e}");
-            return ExitCode::Usage;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let services: Vec<&str> = catalog.services.keys().map(String::as_str).collect();

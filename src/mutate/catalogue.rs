@@ -129,6 +129,26 @@ fn retyped(schema: &Value) -> Value {
     }
 }
 
+/// An edit of one operation of a copy of the catalogue; `false` when the copy lacks it.
+fn on_operation(
+    service: &str,
+    operation: &str,
+    edit: impl Fn(&mut crate::spec::model::OperationSpec),
+) -> impl FnOnce(&mut Catalog) -> bool {
+    let (service, operation) = (service.to_string(), operation.to_string());
+    move |c: &mut Catalog| match c
+        .services
+        .get_mut(&service)
+        .and_then(|s| s.operations.get_mut(&operation))
+    {
+        Some(o) => {
+            edit(&mut o.spec);
+            true
+        }
+        None => false,
+    }
+}
+
 pub fn generate(base: &Catalog) -> Vec<Mutant> {
     let mut g = Gen {
         base,
@@ -245,19 +265,7 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
                 }
                 let name = p.name.clone();
                 let edit_param = |f: Box<dyn Fn(&mut crate::spec::model::Parameter)>| {
-                    let svc = svc.clone();
-                    let op_name = op_name.clone();
-                    move |c: &mut Catalog| match c
-                        .services
-                        .get_mut(&svc)
-                        .and_then(|s| s.operations.get_mut(&op_name))
-                    {
-                        Some(o) => {
-                            f(&mut o.spec.request.parameters[pi]);
-                            true
-                        }
-                        None => false,
-                    }
+                    on_operation(&svc, &op_name, move |o| f(&mut o.request.parameters[pi]))
                 };
                 // A path parameter can only be missing as an empty segment, which a minimum
                 // length of 1 or more refuses already: not requiring it changes nothing.
@@ -311,38 +319,17 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
             for (ri, rule) in op.spec.rules.iter().enumerate() {
                 let rid = rule.id.clone();
                 let rule_edit = |f: Box<dyn Fn(&mut crate::spec::model::Rule)>| {
-                    let svc = svc.clone();
-                    let op_name = op_name.clone();
-                    move |c: &mut Catalog| match c
-                        .services
-                        .get_mut(&svc)
-                        .and_then(|s| s.operations.get_mut(&op_name))
-                    {
-                        Some(o) => {
-                            f(&mut o.spec.rules[ri]);
-                            true
-                        }
-                        None => false,
-                    }
+                    on_operation(&svc, &op_name, move |o| f(&mut o.rules[ri]))
                 };
                 match &rule.then {
                     Outcome::Error(code) => {
-                        let (svc2, op2) = (svc.clone(), op_name.clone());
                         g.spec(
                             format!("{svc}/{op_name}/rule:{rid}/skipped"),
                             format!("{op_name} ignores rule `{rid}` ({})", rule.description),
                             &rule.source,
-                            move |c| match c
-                                .services
-                                .get_mut(&svc2)
-                                .and_then(|s| s.operations.get_mut(&op2))
-                            {
-                                Some(o) => {
-                                    o.spec.rules.remove(ri);
-                                    true
-                                }
-                                None => false,
-                            },
+                            on_operation(&svc, &op_name, move |o| {
+                                o.rules.remove(ri);
+                            }),
                         );
                         // Another documented code of the same status.
                         let status = service.error(Some(&op.spec), code).map(|e| e.status);

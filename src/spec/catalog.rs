@@ -307,24 +307,26 @@ fn check_schemas(schemas: &BTreeMap<String, Value>, doc: &Located, diags: &mut D
     }
 }
 
+/// A service's files live in `specs/<service>/`.
+fn check_folder(doc: &Located, service: &str, diags: &mut Diagnostics) {
+    let dir_name = doc
+        .path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
+    if dir_name.is_some_and(|d| d != service) {
+        diags.push(doc.error_at(
+            "/service",
+            format!("the files of `{service}` live in specs/{service}/"),
+        ));
+    }
+}
+
 fn check_service(catalog: &Catalog, service: &Service, doc: &Located, diags: &mut Diagnostics) {
     let spec = &service.spec;
     check_sources(catalog, doc, diags);
     check_schemas(&spec.schemas, doc, diags);
-    let dir_name = service
-        .file
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str());
-    if dir_name.is_some_and(|d| d != spec.service) {
-        diags.push(doc.error_at(
-            "/service",
-            format!(
-                "service `{}` must live in specs/{}/",
-                spec.service, spec.service
-            ),
-        ));
-    }
+    check_folder(doc, &spec.service, diags);
     if !spec.schemas.contains_key(&spec.error_envelope.schema) {
         diags.push(doc.error_at(
             "/error_envelope/schema",
@@ -393,20 +395,7 @@ fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: 
     let doc = &op.doc;
     check_sources(catalog, doc, diags);
     check_schemas(&spec.schemas, doc, diags);
-    let dir_name = doc
-        .path
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str());
-    if dir_name.is_some_and(|d| d != spec.service) {
-        diags.push(doc.error_at(
-            "/service",
-            format!(
-                "operation of `{}` must live in specs/{}/",
-                spec.service, spec.service
-            ),
-        ));
-    }
+    check_folder(doc, &spec.service, diags);
     match service.spec.protocol {
         Protocol::AlibabaRpc if spec.request.action.is_none() => {
             diags.push(doc.error_at("/request", "an alibaba-rpc operation needs `action`"))
