@@ -133,6 +133,13 @@ struct EmulateCli {
 }
 
 fn main() -> std::process::ExitCode {
+    // Output piped into `head` and the like ends the process quietly, as with any Unix tool,
+    // instead of a panic on the next write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

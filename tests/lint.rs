@@ -253,3 +253,22 @@ fn spec_rule_fact_must_exist() {
     let (l, c) = locate(&text, "job.Statos");
     assert!(out.contains(&format!("specs/alibaba-smc/DeleteSourceServer.yaml:{l}:{c}: `job.Statos`: resource `replication_job` has no attribute `Statos`")), "{out}");
 }
+
+#[test]
+fn an_assumed_code_cannot_be_asserted_through_the_body() {
+    let text = case("    expect:\n      status: {any_of: [400, 403], why: w}\n      body: {/error_code: {equals: SMS.2015}}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "/error_code");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: `/error_code` is the error code: check it with `error_code`"
+        )),
+        "{out}"
+    );
+    let text = case("    expect:\n      status: {any_of: [400, 403], why: w}\n      by_status:\n        400: {body: {/error_code: {matches: \"^SMS\\\\.2015$\"}}}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(
+        out.contains("is the error code: check it with `error_code`"),
+        "{out}"
+    );
+}

@@ -78,6 +78,7 @@ async fn wrong(uri: Uri, headers: HeaderMap) -> axum::response::Response {
             )
                 .into_response()
         }
+        (_, "replayed") => (StatusCode::BAD_REQUEST, rid, r#"{"RequestId":"r","HostId":"h","Code":"SignatureNonceUsed","Message":"Specified signature nonce was used already."}"#).into_response(),
         (_, "bad-xml") => (
             StatusCode::NOT_FOUND,
             [("content-type", "text/xml;charset=utf-8")],
@@ -116,6 +117,8 @@ fn cases() -> Vec<SourceFile> {
             "  - name: {name}\n    summary: s\n    clause: \"seed:000_1b125f9be74a8cf8.txt#Error codes\"\n    tags: [safe]\n    formats: [xml]\n    request: {{params: {{SourceId: {name}}}}}\n    expect: {{status: 404}}\n"
         ));
     }
+    // A target that refuses every sending as a replay must not pass the replay case.
+    ali.push_str("  - name: replayed\n    summary: s\n    clause: \"notes:Alibaba Cloud SMC, version 2019-06-01 (RPC style, endpoint smc.aliyuncs.com)#Common errors\"\n    tags: [safe]\n    formats: [json]\n    request: {params: {SourceId: replayed}, auth: replayed}\n    expect: {status: 400, error_code: SignatureNonceUsed}\n");
     vec![
         SourceFile {
             path: "cases/wrong/wks.yaml".into(),
@@ -248,6 +251,9 @@ async fn each_deviation_fails_with_a_clear_message() {
         "{m}"
     );
 
+    let m = messages(&r["replayed"]);
+    assert!(m.contains("replay at first sending: expected a first sending that is not refused as a replay (SignatureNonceUsed), got 400 SignatureNonceUsed"), "{m}");
+
     let m = messages(&r["wrong-root"]);
     assert!(
         m.contains("xml at /: expected root element <Error>, got <Oops>"),
@@ -307,4 +313,24 @@ async fn only_safe_cases_run_where_destructive_ones_are_not_allowed() {
         results[0].outcome,
         Outcome::Skip("not tagged `safe`, and the target does not allow destructive cases".into())
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_left_when_the_deadline_passed_fails() {
+    let catalog = Arc::new(Catalog::bundled().unwrap());
+    let suite = Arc::new(Suite::from_files(&catalog, &cases()).unwrap());
+    let mut t = target("http://127.0.0.1:9");
+    t.deadline = Duration::ZERO;
+    let ctx = Arc::new(RunContext::new(Arc::clone(&catalog), Arc::clone(&suite), t).unwrap());
+    let trials = run::plan(
+        &catalog,
+        &suite,
+        &Selection {
+            filters: vec!["::wrong-status".into()],
+            ..Default::default()
+        },
+    );
+    let results = ctx.run_all(trials, 1, |_| {}).await;
+    let m = messages(&results[0]);
+    assert!(m.contains("deadline: expected the case to start before the run's deadline, got the deadline had passed"), "{m}");
 }

@@ -560,6 +560,17 @@ impl CaseChecker<'_> {
             }
         }
         for (pointer, check) in &expect.body {
+            // The code goes through `error_code`, where its provenance is checked: a value
+            // check there would let a case assert an assumed code.
+            let code_pointer = &self.service.spec.error_envelope.code;
+            if pointer == code_pointer
+                && !matches!(check, ValueCheck::Present(_) | ValueCheck::Type(_))
+            {
+                self.err_key(
+                    &format!("{at}/expect/body/{}", escape_pointer(pointer)),
+                    format!("`{pointer}` is the error code: check it with `error_code`, which only takes documented codes"),
+                );
+            }
             if !(pointer.is_empty() || pointer.starts_with('/')) {
                 self.err(
                     &format!("{at}/expect/body/{}", escape_pointer(pointer)),

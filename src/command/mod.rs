@@ -23,7 +23,8 @@ pub enum ExitCode {
     Ok = 0,
     /// A case failed, a coverage item is uncovered, a mutant survived.
     Failed = 1,
-    /// Bad usage, a bad target, or a target that cannot be reached for provider states.
+    /// Bad usage, a bad target (a missing target file, a URL that is not http or https), a
+    /// report that cannot be written. (An unreachable target is a case failure.)
     Usage = 2,
     /// A case, spec or target file is invalid.
     BadFile = 3,

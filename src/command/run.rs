@@ -26,7 +26,22 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
+    for given in &args.selection.files {
+        if !suite
+            .files
+            .iter()
+            .any(|f| run::names_file(given, &f.doc.path))
+        {
+            eprintln!("conform: `{given}` is not a case file of the suite (cases from elsewhere: --cases DIR)");
+            return ExitCode::Usage;
+        }
+    }
     let trials = run::plan(&catalog, &suite, &args.selection);
+    // An empty selection is a mistake (a typo in a filter), never a pass.
+    if trials.is_empty() {
+        eprintln!("conform: no case matches the selection");
+        return ExitCode::Usage;
+    }
     if args.list {
         for t in &trials {
             println!("{}", t.id);
@@ -57,6 +72,10 @@ pub fn run(args: RunArgs) -> ExitCode {
                     return ExitCode::Usage;
                 }
             },
+            (Some(t), _) if t.contains("://") && !(t.starts_with("http://") || t.starts_with("https://")) => {
+                eprintln!("conform: --target `{t}` must be an http or https URL, or a target file");
+                return ExitCode::Usage;
+            }
             (Some(t), states) if t.starts_with("http://") || t.starts_with("https://") => {
                 match Target::from_url(t, states.as_deref(), &services, &super::embedded::default_credentials) {
                     Ok(t) => t,

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::request::{self, BuildError, Built, CaseCredentials};
 use super::states::{StateError, StatesClient};
 use super::{Outcome, RunContext, Trial, TrialResult};
-use crate::case::model::{tags, AuthMode, Case, Expect, Format, Step, ValueCheck};
+use crate::case::model::{tags, AuthMode, Expect, Format, Step, ValueCheck};
 use crate::case::vars::{self, Vars};
 use crate::check::{self, body, Failure};
 use crate::spec::model::{BodyKind, OperationSpec, Protocol};
@@ -74,7 +74,11 @@ impl RunContext {
             case: case.name.clone(),
             format: trial.format,
             clause: case.clause.clone(),
-            outcome,
+            // A skip reason may quote the target (a provider-state refusal).
+            outcome: match outcome {
+                Outcome::Skip(why) => Outcome::Skip(self.redactor.redact(&why)),
+                other => other,
+            },
             failures: failures
                 .into_iter()
                 .map(|f| self.redact_failure(f))
@@ -86,50 +90,33 @@ impl RunContext {
                 .collect(),
             duration: started.elapsed(),
         };
+        let skip = |why: String| result(Outcome::Skip(why), vec![], None, vec![]);
         let Some(service) = self.catalog.service(&file.service) else {
-            return result(
-                Outcome::Skip(format!("unknown service `{}`", file.service)),
-                vec![],
-                None,
-                vec![],
-            );
+            return skip(format!("unknown service `{}`", file.service));
         };
         let Some(svc_target) = self.target.services.get(&file.service) else {
-            return result(
-                Outcome::Skip(format!("the target does not serve `{}`", file.service)),
-                vec![],
-                None,
-                vec![],
-            );
+            return skip(format!("the target does not serve `{}`", file.service));
         };
         // Only `safe` cases may touch a target that does not allow destructive ones: a case
         // that expects a refusal would still delete on a target that deviates.
         if !case.tags.iter().any(|t| t == tags::SAFE) && !self.target.allow_destructive {
-            return result(
-                Outcome::Skip(
-                    "not tagged `safe`, and the target does not allow destructive cases".into(),
-                ),
-                vec![],
-                None,
-                vec![],
+            return skip(
+                "not tagged `safe`, and the target does not allow destructive cases".into(),
             );
         }
         if !case.given.is_empty() && self.target.states_url.is_none() {
-            return result(
-                Outcome::Skip("needs provider states; the target has no provider-state URL".into()),
-                vec![],
-                None,
-                vec![],
-            );
+            return skip("needs provider states; the target has no provider-state URL".into());
         }
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return result(
-                Outcome::Skip("the run's deadline passed before this case started".into()),
-                vec![],
-                None,
-                vec![],
+            // Not a skip: a run that could not finish has not shown the target conforms.
+            let f = Failure::new(
+                "deadline",
+                "",
+                "the case to start before the run's deadline",
+                "the deadline had passed",
             );
+            return result(Outcome::Fail, vec![f], None, vec![]);
         }
 
         let mut vars = Vars::new();
@@ -189,7 +176,6 @@ impl RunContext {
                     .run_step(
                         service,
                         &file.operation,
-                        case,
                         step,
                         svc_target,
                         &creds,
@@ -240,6 +226,7 @@ impl RunContext {
     }
 
     fn redact_failure(&self, mut f: Failure) -> Failure {
+        f.check = self.redactor.redact(&f.check);
         f.expected = self.redactor.redact(&f.expected);
         f.actual = self.redactor.redact(&f.actual);
         f.at = self.redactor.redact(&f.at);
@@ -251,7 +238,6 @@ impl RunContext {
         &self,
         service: &Service,
         default_op: &str,
-        case: &Case,
         step: &Step,
         target: &super::target::ServiceTarget,
         creds: &CaseCredentials,
@@ -328,25 +314,29 @@ impl RunContext {
             }
         };
         if step.request.auth == AuthMode::Replayed {
-            // The first sending must be accepted for the second to test replay protection.
-            if let Err(f) = self.send(&built).await {
-                return StepEnd::Failed(vec![f], None);
+            // The replay is checked on the second sending; the first must not already be
+            // refused as a replay, or the case would pass without testing anything.
+            let first = match self.send(&built).await {
+                Ok(a) => a,
+                Err(f) => return StepEnd::Failed(vec![f], None),
+            };
+            if let Some(f) = refused_as_replay(service, &op.spec, &first, format) {
+                return StepEnd::Failed(
+                    vec![f],
+                    Some(format!(
+                        "{} → {}\n{}",
+                        built.summary(),
+                        first.status,
+                        body::shown(&first.body)
+                    )),
+                );
             }
         }
         let answer = match self.send(&built).await {
             Ok(a) => a,
             Err(f) => return StepEnd::Failed(vec![f], None),
         };
-        let failures = check_answer(
-            self,
-            service,
-            &op.spec,
-            case,
-            &step.expect,
-            &answer,
-            vars,
-            format,
-        );
+        let failures = check_answer(self, service, &op.spec, &step.expect, &answer, vars, format);
         if failures.is_empty() {
             StepEnd::Passed
         } else {
@@ -425,6 +415,55 @@ fn render_check(c: &ValueCheck, vars: &Vars) -> Result<ValueCheck, String> {
     })
 }
 
+/// A failure when the first sending of a replayed request was already refused as a replay.
+fn refused_as_replay(
+    service: &Service,
+    op: &OperationSpec,
+    first: &Answer,
+    format: Option<Format>,
+) -> Option<Failure> {
+    let nonce_used = service.error_for(Some(op), crate::spec::model::ErrorRole::NonceUsed)?;
+    let kind = match service.spec.protocol {
+        Protocol::AlibabaRpc => BodyKind::XmlOrJson,
+        Protocol::HuaweiRest => BodyKind::Json,
+    };
+    let decoded = body::decode(kind, format, &first.body).ok()?;
+    let code = decoded
+        .value
+        .pointer(&service.spec.error_envelope.code)?
+        .as_str()?;
+    (code == nonce_used.code).then(|| {
+        Failure::new(
+            "replay",
+            "first sending",
+            format!(
+                "a first sending that is not refused as a replay ({})",
+                nonce_used.code
+            ),
+            format!("{} {code}", first.status),
+        )
+    })
+}
+
+/// The error code read by the envelope rule against the expected one (variables filled in).
+fn error_code_check(
+    what: &str,
+    expected: &str,
+    body: &Value,
+    pointer: &str,
+    vars: &Vars,
+) -> Option<Failure> {
+    match vars::render(expected, vars) {
+        Ok(want) => check::value::check(
+            what,
+            pointer,
+            &ValueCheck::Equals(Value::String(want)),
+            body.pointer(pointer),
+        ),
+        Err(e) => Some(Failure::new("case", "expect/error_code", "a value", e)),
+    }
+}
+
 /// Checks of headers and of values at body pointers.
 fn value_checks(
     headers: &std::collections::BTreeMap<String, ValueCheck>,
@@ -474,7 +513,6 @@ fn check_answer(
     ctx: &RunContext,
     service: &Service,
     op: &OperationSpec,
-    _case: &Case,
     expect: &Expect,
     answer: &Answer,
     vars: &mut Vars,
@@ -563,38 +601,24 @@ fn check_answer(
         }
     }
     if let Some(code) = &expect.error_code {
-        match vars::render(code, vars) {
-            Ok(want) => {
-                let got = decoded.value.pointer(&envelope.code);
-                failures.extend(check::value::check(
-                    "error code",
-                    &envelope.code,
-                    &ValueCheck::Equals(Value::String(want)),
-                    got,
-                ));
-            }
-            Err(e) => failures.push(Failure::new("case", "expect/error_code", "a value", e)),
-        }
+        failures.extend(error_code_check(
+            "error code",
+            code,
+            &decoded.value,
+            &envelope.code,
+            vars,
+        ));
     }
     if let Some(extra) = expect.for_status(answer.status) {
         if let Some(code) = &extra.error_code {
-            match vars::render(code, vars) {
-                Ok(want) => {
-                    let got = decoded.value.pointer(&envelope.code);
-                    failures.extend(check::value::check(
-                        &format!("error code (status {})", answer.status),
-                        &envelope.code,
-                        &ValueCheck::Equals(Value::String(want)),
-                        got,
-                    ));
-                }
-                Err(e) => failures.push(Failure::new(
-                    "case",
-                    "expect/by_status/error_code",
-                    "a value",
-                    e,
-                )),
-            }
+            let what = format!("error code (status {})", answer.status);
+            failures.extend(error_code_check(
+                &what,
+                code,
+                &decoded.value,
+                &envelope.code,
+                vars,
+            ));
         }
         failures.extend(value_checks(
             &extra.headers,

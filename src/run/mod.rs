@@ -81,17 +81,18 @@ pub struct Selection {
     pub files: Vec<String>,
 }
 
+/// Whether a path a user gave names a suite file: whole path components, either side may carry
+/// more leading directories (`cases/huawei-sms/DeleteTask.yaml`, `/repo/cases/…`, `huawei-sms/DeleteTask.yaml`).
+pub fn names_file(given: &str, suite_file: &std::path::Path) -> bool {
+    let given = std::path::Path::new(given.strip_prefix("./").unwrap_or(given));
+    !given.as_os_str().is_empty() && (suite_file.ends_with(given) || given.ends_with(suite_file))
+}
+
 /// The trials of a suite, in file order, filtered.
 pub fn plan(catalog: &Catalog, suite: &Suite, sel: &Selection) -> Vec<Trial> {
     let mut out = Vec::new();
     for (fi, f) in suite.files.iter().enumerate() {
-        let path = f.doc.path.to_string_lossy();
-        if !sel.files.is_empty()
-            && !sel
-                .files
-                .iter()
-                .any(|p| path.ends_with(p.trim_start_matches("./")) || path == p.as_str())
-        {
+        if !sel.files.is_empty() && !sel.files.iter().any(|p| names_file(p, &f.doc.path)) {
             continue;
         }
         let alibaba = catalog
@@ -286,5 +287,23 @@ impl Summary {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_file;
+    use std::path::Path;
+
+    #[test]
+    fn case_files_are_named_by_whole_components() {
+        let f = Path::new("cases/huawei-sms/DeleteTask.yaml");
+        assert!(names_file("cases/huawei-sms/DeleteTask.yaml", f));
+        assert!(names_file("./cases/huawei-sms/DeleteTask.yaml", f));
+        assert!(names_file("/repo/cases/huawei-sms/DeleteTask.yaml", f));
+        assert!(names_file("huawei-sms/DeleteTask.yaml", f));
+        assert!(!names_file("Task.yaml", f));
+        assert!(!names_file("/tmp/lc/huawei-sms/DeleteTask.yaml", f));
+        assert!(!names_file("", f));
     }
 }

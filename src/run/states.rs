@@ -43,7 +43,7 @@ impl StatesClient<'_> {
             .map_err(|e| {
                 StateError::Failed(format!(
                     "provider-state endpoint {}: {}",
-                    self.url,
+                    super::target::without_userinfo(self.url),
                     super::exec::transport_error(&e)
                 ))
             })?;

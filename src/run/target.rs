@@ -82,7 +82,8 @@ impl Target {
     }
 }
 
-/// Problems with a target are usage errors (exit code 2), not case failures.
+/// Problems with a target: an invalid target file (exit code 3, located) or anything else
+/// about the target (exit code 2). Neither is a case failure.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error("{0}")]
@@ -194,6 +195,14 @@ fn credentials_for(
     }
 }
 
+/// A URL as shown in output: never a user name or password it may carry.
+pub fn without_userinfo(url: &url::Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
 fn parse_url(s: &str, what: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(s).map_err(|e| format!("{what} `{s}` is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -226,14 +235,21 @@ fn check_credentials(service: &str, t: &ServiceTarget) -> Result<(), String> {
 impl Target {
     /// Reads a target file.
     pub fn from_file(path: &Path, known_services: &[&str]) -> Result<Target, TargetError> {
+        if !path.is_file() {
+            return Err(TargetError::Invalid(format!(
+                "target file {} does not exist",
+                path.display()
+            )));
+        }
         let doc = Located::read(path).map_err(TargetError::File)?;
         let file: TargetFile = doc.deserialize().map_err(TargetError::File)?;
         let creds_file = match &file.credentials_file {
             Some(p) => {
-                let p = if p.is_relative() {
-                    path.parent().unwrap_or(Path::new(".")).join(p)
-                } else {
-                    p.clone()
+                let home = std::env::var_os("HOME").map(PathBuf::from);
+                let p = match (p.strip_prefix("~"), home) {
+                    (Ok(rest), Some(home)) => home.join(rest),
+                    _ if p.is_relative() => path.parent().unwrap_or(Path::new(".")).join(p),
+                    _ => p.clone(),
                 };
                 read_credentials_file(&p)?
             }
@@ -292,14 +308,13 @@ impl Target {
             ),
             None => None,
         };
-        let secs = |v: f64, p: &str| {
-            if v.is_finite() && v > 0.0 {
-                Ok(Duration::from_secs_f64(v))
-            } else {
-                Err(TargetError::File(
-                    doc.error_at(p, "must be a positive number of seconds"),
-                ))
-            }
+        // At most a week: enough for any run, and far from overflowing an `Instant`.
+        let secs = |v: f64, p: &str| match Duration::try_from_secs_f64(v) {
+            Ok(d) if v > 0.0 && v <= 604_800.0 => Ok(d),
+            _ => Err(TargetError::File(doc.error_at(
+                p,
+                "must be a number of seconds above 0 and at most 604800 (a week)",
+            ))),
         };
         Ok(Target {
             name: path.display().to_string(),
@@ -346,7 +361,7 @@ impl Target {
             map.insert(name.to_string(), t);
         }
         Ok(Target {
-            name: base.to_string(),
+            name: without_userinfo(&base_url),
             services: map,
             states_url,
             request_timeout: Duration::from_secs(10),
@@ -409,6 +424,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("t2.yaml:2:3: unknown service `nope`"), "{e}");
+        let p = write(&dir, "t4.yaml", "timeout_seconds: 1e30\nservices: {}\n");
+        let e = Target::from_file(&p, &["huawei-sms"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with(
+                "t4.yaml:1:18: must be a number of seconds above 0 and at most 604800 (a week)"
+            ),
+            "{e}"
+        );
+        let e = Target::from_file(&dir.join("absent.yaml"), &["huawei-sms"]).unwrap_err();
+        assert!(
+            matches!(e, TargetError::Invalid(_)),
+            "a missing file is a usage error: {e}"
+        );
         let p = write(&dir, "t3.yaml", "services:\n  huawei-sms:\n    base_url: http://x\n    signing: token\n    token_env: CONFORM_TEST_UNSET_TOKEN_VAR\n");
         let e = Target::from_file(&p, &["huawei-sms"])
             .unwrap_err()
