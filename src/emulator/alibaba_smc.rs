@@ -22,7 +22,7 @@ use super::answer::{
 use super::params::check_all;
 use super::provider_states::{Made, Setup};
 use super::request::{decode_form, decode_pairs, first, random_chars, uuid, Incoming, LOWER_ALNUM};
-use super::rules::{decide_and_apply, Decision};
+use super::rules::{decide_in, Decision};
 use super::store::Record;
 use super::{Handled, Keys, Shared};
 use crate::auth::{alibaba_v1, alibaba_v3, AuthError, HttpParts};
@@ -211,16 +211,7 @@ fn process<'a>(
     .map_err(|p| p.answer(service, Some(op)))?;
 
     let target_id = first(&params, &op.target.id_param);
-    let kind = op.target.resource.as_str();
-    let decision = sh.store.with(|t| {
-        if let Some(status) = target_id
-            .and_then(|id| t.get(kind, id))
-            .and_then(|r| r.fail_status)
-        {
-            return Err(status);
-        }
-        Ok(decide_and_apply(t, &service.spec, op, target_id, &typed))
-    });
+    let decision = decide_in(&sh.store, &service.spec, op, target_id, &typed);
     match decision {
         Err(status) => Err(failure(service, op, status)),
         Ok(Decision::Error { code, .. }) => {

@@ -25,7 +25,7 @@ use super::answer::{
 };
 use super::params::{check_all, ParamProblem};
 use super::request::{decode_component, decode_pairs, first, hex32, Incoming};
-use super::rules::{decide_and_apply, Decision};
+use super::rules::{decide_in, Decision};
 use super::{split_path, Handled, Keys, Seg, Shared};
 use crate::auth::{huawei_aksk, AuthError, HttpParts};
 use crate::spec::model::{BodyKind, ErrorRole, OperationSpec, ParamIn, SigningScheme};
@@ -197,16 +197,7 @@ fn process(
         .get(&op.target.id_param)
         .and_then(|v| v.as_deref())
         .or_else(|| first(&query, &op.target.id_param));
-    let kind = op.target.resource.as_str();
-    let decision = sh.store.with(|t| {
-        if let Some(status) = target_id
-            .and_then(|id| t.get(kind, id))
-            .and_then(|r| r.fail_status)
-        {
-            return Err(status);
-        }
-        Ok(decide_and_apply(t, &service.spec, op, target_id, &typed))
-    });
+    let decision = decide_in(&sh.store, &service.spec, op, target_id, &typed);
     match decision {
         Err(status) => Err(super::alibaba_smc::failure(service, op, status)),
         Ok(Decision::Error { code, .. }) => Err(by_code(service, Some(op), &code, &[])),

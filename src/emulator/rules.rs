@@ -137,6 +137,27 @@ pub enum Decision {
     NoRule,
 }
 
+/// Under the store's lock: the failure status a `service fails` state marked the target with,
+/// else the decision of the operation's rules (with its effects applied).
+pub fn decide_in(
+    store: &super::store::Store,
+    service: &ServiceSpec,
+    op: &OperationSpec,
+    target_id: Option<&str>,
+    params: &BTreeMap<String, Value>,
+) -> Result<Decision, u16> {
+    let kind = op.target.resource.as_str();
+    store.with(|t| {
+        if let Some(status) = target_id
+            .and_then(|id| t.get(kind, id))
+            .and_then(|r| r.fail_status)
+        {
+            return Err(status);
+        }
+        Ok(decide_and_apply(t, service, op, target_id, params))
+    })
+}
+
 /// Evaluates the operation's rules against the locked store and applies the winning rule's
 /// effects, all while the caller holds the lock.
 pub fn decide_and_apply(

@@ -526,6 +526,20 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
     g.out
 }
 
+/// An entry of an operation's error catalogue (or the service's, without an operation).
+fn error_entry<'c>(
+    c: &'c mut Catalog,
+    service: &str,
+    operation: Option<&str>,
+    index: usize,
+) -> Option<&'c mut ErrorEntry> {
+    let s = c.services.get_mut(service)?;
+    match operation {
+        Some(o) => s.operations.get_mut(o)?.spec.errors.get_mut(index),
+        None => s.spec.errors.get_mut(index),
+    }
+}
+
 fn error_mutants(
     g: &mut Gen<'_>,
     svc: &str,
@@ -542,16 +556,7 @@ fn error_mutants(
     let edit = move |f: Box<dyn Fn(&mut ErrorEntry)>| {
         let (svc_s, op_s) = (svc_s.clone(), op_s.clone());
         move |c: &mut Catalog| {
-            let Some(s) = c.services.get_mut(&svc_s) else {
-                return false;
-            };
-            let entry = match &op_s {
-                Some(o) => s
-                    .operations
-                    .get_mut(o)
-                    .and_then(|o| o.spec.errors.get_mut(index)),
-                None => s.spec.errors.get_mut(index),
-            };
+            let entry = error_entry(c, &svc_s, op_s.as_deref(), index);
             match entry {
                 Some(entry) => {
                     f(entry);
@@ -581,18 +586,13 @@ fn error_mutants(
             format!("{where_} answers {wrong} where {} is due", e.code),
             &e.source,
             move |c| {
+                let Some(entry) = error_entry(c, &svc_s, op_s.as_deref(), index) else {
+                    return false;
+                };
+                entry.code = wrong.clone();
                 let Some(s) = c.services.get_mut(&svc_s) else {
                     return false;
                 };
-                let entry = match &op_s {
-                    Some(o) => s
-                        .operations
-                        .get_mut(o)
-                        .and_then(|o| o.spec.errors.get_mut(index)),
-                    None => s.spec.errors.get_mut(index),
-                };
-                let Some(entry) = entry else { return false };
-                entry.code = wrong.clone();
                 for o in s
                     .operations
                     .values_mut()
