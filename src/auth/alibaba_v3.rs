@@ -287,38 +287,12 @@ mod tests {
 
     // ---- round trips ----
 
-    struct Req {
-        query: Vec<(String, String)>,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    }
-
-    impl Req {
-        fn parts(&self) -> HttpParts<'_> {
-            HttpParts {
-                method: "POST",
-                path: "/",
-                query: &self.query,
-                headers: &self.headers,
-                body: &self.body,
-            }
-        }
-
-        fn set_header(&mut self, name: &str, value: &str) {
-            for (n, v) in self.headers.iter_mut() {
-                if n.eq_ignore_ascii_case(name) {
-                    *v = value.to_string();
-                }
-            }
-        }
-
-        fn remove_header(&mut self, name: &str) {
-            self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        }
-    }
+    use crate::auth::test_request::TestRequest as Req;
 
     fn signed_request(at: DateTime<Utc>, nonce: &str, secret: &str) -> Req {
         let mut req = Req {
+            method: "POST",
+            path: "/".into(),
             query: s(&[("SourceId", "s-1 *~"), ("Force", "True")]),
             headers: s(&[
                 ("Host", "127.0.0.1:8080"),
@@ -430,6 +404,8 @@ mod tests {
     fn content_sha256_header_must_match_body() {
         // A client that signs a wrong x-acs-content-sha256 but the right payload hash.
         let mut req = Req {
+            method: "POST",
+            path: "/".into(),
             query: vec![],
             headers: s(&[("host", "h")]),
             body: b"abc".to_vec(),

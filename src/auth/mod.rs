@@ -21,6 +21,8 @@ pub mod alibaba_v1;
 pub mod alibaba_v3;
 pub mod encode;
 pub mod huawei_aksk;
+#[cfg(test)]
+mod test_request;
 
 /// Allowed clock difference between a request's timestamp and the server's clock, in either
 /// direction. Alibaba documents 15 minutes (`InvalidTimeStamp.Expired`); Huawei's value is
