@@ -122,6 +122,78 @@ fn unknown_provider_state_and_parameter() {
 }
 
 #[test]
+fn provider_state_parameter_types() {
+    let text = case("    given:\n      - state: migration task exists\n        params: {source_state: cloning, agent_connected: \"yes\"}\n    expect: {status: 200}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "\"yes\"");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: `\"yes\"` is a string, but this parameter is a boolean (write `true` or `false`, unquoted)"
+        )),
+        "{out}"
+    );
+
+    let text = case("    given:\n      - state: migration task exists\n        params: {source_state: cloning, agent_connected: true, id_length: \"36\"}\n    expect: {status: 200}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "\"36\"");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: `\"36\"` is a string, but this parameter is an integer"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn probe_resources_and_ids() {
+    let text = case("    given:\n      - state: migration task exists\n        params: {source_state: cloning, agent_connected: true}\n    expect: {status: 200}\n    then:\n      - name: p\n        probe: {resource: migration_tusk, id: \"${task_id}\"}\n        expect: {exists: true}\n");
+    let text = text.replace("tags: [safe]", "tags: [needs-state]");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "migration_tusk");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: `migration_tusk` is not a resource of `huawei-sms` (it has: migration_task)"
+        )),
+        "{out}"
+    );
+
+    let text = text
+        .replace("migration_tusk", "migration_task")
+        .replace("\"${task_id}\"", "\"\"");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "id: \"\"");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{}: \"\" is shorter than 1 character",
+            c + 4
+        )),
+        "{out}"
+    );
+    let text = text.replace("id: \"\"", "id: \" \"");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(
+        out.contains("a probe needs the id of the resource it asks about"),
+        "{out}"
+    );
+}
+
+#[test]
+fn spec_provider_state_values_have_the_parameter_type() {
+    let (out, text) = lint_spec_edit(
+        "huawei-workspace/service.yaml",
+        "values: [500, 503]",
+        "values: [500, \"503\"]",
+    );
+    let (l, c) = locate(&text, "\"503\"");
+    assert!(
+        out.contains(&format!(
+            "{l}:{c}: `\"503\"` is not an integer, the parameter's type"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
 fn unknown_and_undocumented_error_codes() {
     let text = case("    expect: {status: 403, error_code: SMS.0000}\n");
     let out = lint_cases(&[file("cases/t.yaml", &text)]);

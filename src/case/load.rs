@@ -10,7 +10,7 @@ use super::vars;
 use crate::diag::Diagnostics;
 use crate::files::SourceFile;
 use crate::located::{escape_pointer, Located};
-use crate::spec::model::{OperationSpec, Protocol, Provenance};
+use crate::spec::model::{OperationSpec, ParamType, Protocol, Provenance};
 use crate::spec::{Catalog, Service};
 
 /// The cases of one operation, as loaded from one file.
@@ -158,6 +158,33 @@ fn load_file(catalog: &Catalog, f: &SourceFile) -> Result<(LoadedFile, Diagnosti
 const JSON_TYPES: [&str; 7] = [
     "string", "number", "integer", "boolean", "array", "object", "null",
 ];
+
+/// Why `value` cannot be a provider-state parameter of type `ty`, if it cannot: the target
+/// would refuse the setup, and the case would be skipped at run time instead of refused here.
+fn type_mismatch(ty: ParamType, value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    if ty.admits(value) {
+        return None;
+    }
+    let found = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    };
+    let hint = match (ty, value) {
+        (ParamType::Boolean, Value::String(_)) => " (write `true` or `false`, unquoted)",
+        (ParamType::Integer, Value::String(_)) => " (write the number unquoted)",
+        (ParamType::String, Value::Bool(_) | Value::Number(_)) => " (quote it)",
+        _ => "",
+    };
+    Some(format!(
+        "`{value}` is {found}, but this parameter is {}{hint}",
+        ty.in_words()
+    ))
+}
 
 fn is_kebab(name: &str) -> bool {
     !name.is_empty()
@@ -313,6 +340,10 @@ impl CaseChecker<'_> {
                 );
                 continue;
             };
+            if let Some(msg) = type_mismatch(param.ty, value) {
+                self.err(&p, msg);
+                continue;
+            }
             let allowed = self.service.state_param_values(param);
             if !allowed.is_empty() && !allowed.contains(value) {
                 self.err(
@@ -406,6 +437,30 @@ impl CaseChecker<'_> {
                 self.err(
                     &format!("{at}/expect"),
                     "a probe step needs `expect.exists`".into(),
+                );
+            }
+            if !self.service.spec.resources.contains_key(&probe.resource) {
+                let names: Vec<&str> = self
+                    .service
+                    .spec
+                    .resources
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                self.err(
+                    &format!("{at}/probe/resource"),
+                    format!(
+                        "`{}` is not a resource of `{}` (it has: {})",
+                        probe.resource,
+                        self.service.name(),
+                        names.join(", ")
+                    ),
+                );
+            }
+            if probe.id.trim().is_empty() {
+                self.err(
+                    &format!("{at}/probe/id"),
+                    "a probe needs the id of the resource it asks about".into(),
                 );
             }
             self.check_vars(&format!("{at}/probe/id"), &probe.id, known);

@@ -371,6 +371,17 @@ fn check_service(catalog: &Catalog, service: &Service, doc: &Located, diags: &mu
             ));
         }
         for (pname, p) in &state.params {
+            for (v, value) in p.values.iter().enumerate() {
+                if !p.ty.admits(value) {
+                    diags.push(doc.error_at(
+                        &format!(
+                            "/provider_states/{i}/params/{}/values/{v}",
+                            escape_pointer(pname)
+                        ),
+                        format!("`{value}` is not {}, the parameter's type", p.ty.in_words()),
+                    ));
+                }
+            }
             if let Some(path) = &p.values_of {
                 let ok = path
                     .split_once('.')

@@ -319,6 +319,26 @@ pub enum ParamType {
     Integer,
 }
 
+impl ParamType {
+    /// Whether a JSON value is of this type (no coercion: `"true"` is a string).
+    pub fn admits(self, value: &Value) -> bool {
+        match self {
+            ParamType::String => value.is_string(),
+            ParamType::Boolean => value.is_boolean(),
+            ParamType::Integer => value.is_i64() || value.is_u64(),
+        }
+    }
+
+    /// The type in words, for messages: `a string`, `a boolean`, `an integer`.
+    pub fn in_words(self) -> &'static str {
+        match self {
+            ParamType::String => "a string",
+            ParamType::Boolean => "a boolean",
+            ParamType::Integer => "an integer",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseSpec {
