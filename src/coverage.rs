@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::case::model::{Case, Step};
+use crate::case::model::{Case, Expect, Step};
 use crate::case::Suite;
 use crate::spec::model::{Condition, OperationSpec, Provenance};
 use crate::spec::{Catalog, Service};
@@ -187,6 +187,17 @@ fn attribute_values_set(service: &Service, case: &Case) -> Vec<(String, Value)> 
     out
 }
 
+/// Whether a step's expectations name this error code, also for one of its statuses
+/// (`by_status: {401: {error_code: APIGW.0301}}`).
+fn expects_code(expect: &Expect, code: &str) -> bool {
+    let named = |e: &Expect| {
+        e.error_code
+            .as_ref()
+            .is_some_and(|c| c.codes().iter().any(|x| x == code))
+    };
+    named(expect) || expect.by_status.values().any(named)
+}
+
 fn steps(case: &Case) -> impl Iterator<Item = &Step> {
     std::iter::once(&case.step).chain(case.then.iter().map(|n| &n.step))
 }
@@ -229,9 +240,7 @@ pub fn compute(catalog: &Catalog, suite: &Suite) -> Vec<Item> {
                                     st.statuses().iter().any(|x| x.to_string() == s)
                                 })
                             }
-                            Some(("error", code)) => {
-                                step.expect.error_code.as_deref() == Some(code)
-                            }
+                            Some(("error", code)) => expects_code(&step.expect, code),
                             _ => false,
                         }
                 })

@@ -194,6 +194,24 @@ fn spec_provider_state_values_have_the_parameter_type() {
 }
 
 #[test]
+fn error_code_any_of_takes_documented_codes_only() {
+    let text = "operation: alibaba-smc/DeleteSourceServer\ncases:\n  - name: t\n    summary: s\n    clause: \"seed:000_1b125f9be74a8cf8.txt#Error codes\"\n    tags: [safe]\n    request:\n      params: {SourceId: \"${unique}\"}\n    expect:\n      status: 404\n      error_code:\n        any_of: [InvalidApi.NotFound, InvalidSourceId.NotFound]\n        why: w\n";
+    let out = lint_cases(&[file("cases/t.yaml", text)]);
+    let (l, c) = locate(text, "InvalidSourceId.NotFound");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: `InvalidSourceId.NotFound` is not documented"
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("cases/t.yaml").count(),
+        1,
+        "InvalidApi.NotFound is documented (also): {out}"
+    );
+}
+
+#[test]
 fn unknown_and_undocumented_error_codes() {
     let text = case("    expect: {status: 403, error_code: SMS.0000}\n");
     let out = lint_cases(&[file("cases/t.yaml", &text)]);

@@ -554,30 +554,16 @@ impl CaseChecker<'_> {
                 }
             }
         }
-        if let Some(code) = &expect.error_code {
+        if let Some(codes) = &expect.error_code {
             let p = format!("{at}/expect/error_code");
-            if code.contains("${") {
-                self.check_vars(&p, code, known);
-            } else {
-                match self.service.error(Some(op), code) {
-                    None => self.err(
-                        &p,
-                        format!(
-                            "`{code}` is not in the error catalogue of `{}`",
-                            op.operation
-                        ),
-                    ),
-                    Some(e) => {
-                        let documented =
-                            Provenance::of(&e.source).is_some_and(Provenance::is_documented);
-                        if !documented {
-                            self.err(&p, format!("`{code}` is not documented (its source is `{}`): a case may not assert it", e.source));
-                        }
-                        if let Some(st) = &expect.status {
-                            if !st.allows(e.status) {
-                                self.err(&p, format!("`{code}` comes with status {}, which `status` does not allow", e.status));
-                            }
-                        }
+            match codes {
+                CodeExpect::One(code) => {
+                    self.check_code(&p, code, op, expect.status.as_ref(), known)
+                }
+                CodeExpect::AnyOf { any_of, .. } => {
+                    for (i, code) in any_of.iter().enumerate() {
+                        let p = format!("{p}/any_of/{i}");
+                        self.check_code(&p, code, op, expect.status.as_ref(), known);
                     }
                 }
             }
@@ -664,6 +650,48 @@ impl CaseChecker<'_> {
                 );
             }
             known.insert(name.clone());
+        }
+    }
+
+    /// An expected error code: a variable that is set, or a documented code of the catalogue
+    /// that comes with a status the step allows.
+    fn check_code(
+        &mut self,
+        p: &str,
+        code: &str,
+        op: &OperationSpec,
+        status: Option<&StatusExpect>,
+        known: &BTreeSet<String>,
+    ) {
+        if code.contains("${") {
+            return self.check_vars(p, code, known);
+        }
+        let Some(e) = self.service.error(Some(op), code) else {
+            return self.err(
+                p,
+                format!(
+                    "`{code}` is not in the error catalogue of `{}`",
+                    op.operation
+                ),
+            );
+        };
+        if !Provenance::of(&e.source).is_some_and(Provenance::is_documented) {
+            self.err(
+                p,
+                format!(
+                    "`{code}` is not documented (its source is `{}`): a case may not assert it",
+                    e.source
+                ),
+            );
+        }
+        if status.is_some_and(|st| !st.allows(e.status)) {
+            self.err(
+                p,
+                format!(
+                    "`{code}` comes with status {}, which `status` does not allow",
+                    e.status
+                ),
+            );
         }
     }
 

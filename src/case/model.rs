@@ -188,7 +188,7 @@ pub struct Expect {
     pub status: Option<StatusExpect>,
     /// Error code, read with the service's envelope rule. May use `${var}`.
     #[serde(default)]
-    pub error_code: Option<String>,
+    pub error_code: Option<CodeExpect>,
     /// Body schema by name; default: the spec's schema for the status received.
     #[serde(default)]
     pub schema: Option<String>,
@@ -241,6 +241,28 @@ impl StatusExpect {
         match self {
             StatusExpect::One(s) => vec![*s],
             StatusExpect::AnyOf { any_of, .. } => any_of.clone(),
+        }
+    }
+}
+
+/// The error code an answer must carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CodeExpect {
+    One(String),
+    /// Codes the documents give for the same situation, with the reason more than one is
+    /// allowed (the notes name `InvalidAction.NotFound` and `InvalidApi.NotFound`).
+    AnyOf {
+        any_of: Vec<String>,
+        why: String,
+    },
+}
+
+impl CodeExpect {
+    pub fn codes(&self) -> &[String] {
+        match self {
+            CodeExpect::One(c) => std::slice::from_ref(c),
+            CodeExpect::AnyOf { any_of, .. } => any_of,
         }
     }
 }

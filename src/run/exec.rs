@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::request::{self, BuildError, Built, CaseCredentials};
 use super::states::{StateError, StatesClient};
 use super::{Outcome, RunContext, Trial, TrialResult};
-use crate::case::model::{tags, AuthMode, Expect, Format, Step, ValueCheck};
+use crate::case::model::{tags, AuthMode, CodeExpect, Expect, Format, Step, ValueCheck};
 use crate::case::vars::{self, Vars};
 use crate::check::{self, body, Failure};
 use crate::spec::model::{BodyKind, OperationSpec, Protocol};
@@ -445,23 +445,37 @@ fn refused_as_replay(
     })
 }
 
-/// The error code read by the envelope rule against the expected one (variables filled in).
+/// The error code read by the envelope rule against the expected one(s) (variables filled in).
 fn error_code_check(
     what: &str,
-    expected: &str,
+    expected: &CodeExpect,
     body: &Value,
     pointer: &str,
     vars: &Vars,
 ) -> Option<Failure> {
-    match vars::render(expected, vars) {
-        Ok(want) => check::value::check(
-            what,
-            pointer,
-            &ValueCheck::Equals(Value::String(want)),
-            body.pointer(pointer),
-        ),
-        Err(e) => Some(Failure::new("case", "expect/error_code", "a value", e)),
+    let mut wanted = Vec::new();
+    for code in expected.codes() {
+        match vars::render(code, vars) {
+            Ok(want) => wanted.push(Value::String(want)),
+            Err(e) => return Some(Failure::new("case", "expect/error_code", "a value", e)),
+        }
     }
+    let actual = body.pointer(pointer);
+    if wanted.len() == 1 {
+        let want = ValueCheck::Equals(wanted.swap_remove(0));
+        return check::value::check(what, pointer, &want, actual);
+    }
+    if actual.is_some_and(|a| wanted.contains(a)) {
+        return None;
+    }
+    Some(Failure::new(
+        what,
+        pointer,
+        format!("one of {}", Value::Array(wanted)),
+        actual
+            .map(check::value::brief)
+            .unwrap_or_else(|| "absent".into()),
+    ))
 }
 
 /// Checks of headers and of values at body pointers.
@@ -659,4 +673,38 @@ fn check_answer(
         }
     }
     failures
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn any_of(codes: &[&str]) -> CodeExpect {
+        CodeExpect::AnyOf {
+            any_of: codes.iter().map(|c| c.to_string()).collect(),
+            why: "w".into(),
+        }
+    }
+
+    #[test]
+    fn error_code_any_of_accepts_each_listed_code_and_nothing_else() {
+        let want = any_of(&["InvalidAction.NotFound", "InvalidApi.NotFound"]);
+        let vars = Vars::new();
+        for code in ["InvalidAction.NotFound", "InvalidApi.NotFound"] {
+            let body = json!({"Code": code});
+            assert!(error_code_check("error code", &want, &body, "/Code", &vars).is_none());
+        }
+        let body = json!({"Code": "InvalidSourceId.NotFound"});
+        let f = error_code_check("error code", &want, &body, "/Code", &vars).expect("a failure");
+        assert_eq!(f.at, "/Code");
+        assert_eq!(
+            f.expected,
+            r#"one of ["InvalidAction.NotFound","InvalidApi.NotFound"]"#
+        );
+        assert_eq!(f.actual, r#""InvalidSourceId.NotFound""#);
+        let f = error_code_check("error code", &want, &json!({}), "/Code", &vars).expect("absent");
+        assert_eq!(f.actual, "absent");
+    }
 }

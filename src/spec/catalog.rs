@@ -170,9 +170,10 @@ impl Service {
         operation: Option<&'a OperationSpec>,
         code: &str,
     ) -> Option<&'a ErrorEntry> {
+        let named = |e: &&ErrorEntry| e.code == code || e.also.iter().any(|a| a == code);
         operation
-            .and_then(|o| o.errors.iter().find(|e| e.code == code))
-            .or_else(|| self.spec.errors.iter().find(|e| e.code == code))
+            .and_then(|o| o.errors.iter().find(named))
+            .or_else(|| self.spec.errors.iter().find(named))
     }
 
     /// The error that answers a situation: the operation's catalogue first, then the service's.

@@ -156,6 +156,10 @@ pub struct ErrorEntry {
     /// Schema of the body, when it is more than the service's error envelope (SMS 403).
     #[serde(default)]
     pub schema: Option<String>,
+    /// Other codes the same source gives for the same situation and status. The emulator
+    /// answers `code`; a case may accept any of them (`error_code: {any_of: [...]}`).
+    #[serde(default)]
+    pub also: Vec<String>,
     pub source: Source,
 }
 
