@@ -396,6 +396,8 @@ impl CaseChecker<'_> {
                 || r.auth != AuthMode::Default
                 || r.signing.is_some()
                 || !r.send_format
+                || r.format_as.is_some()
+                || r.form_body
             {
                 self.err(
                     &format!("{at}/probe"),
@@ -470,7 +472,54 @@ impl CaseChecker<'_> {
                 );
             }
         }
+        self.check_protocol_request(at, step, op);
         self.check_expect(at, op, &step.expect, known);
+    }
+
+    // --- protocol
+
+    /// `format_as`, `form_body`, and V3 signing in XML trials (`Format` under V3 is assumed).
+    fn check_protocol_request(&mut self, at: &str, step: &Step, op: &OperationSpec) {
+        let alibaba = self.service.spec.protocol == Protocol::AlibabaRpc;
+        let r = &step.request;
+        let formats = self.case.formats.clone().unwrap_or_else(default_formats);
+        if let Some(spelled) = &r.format_as {
+            let fits =
+                alibaba && formats.len() == 1 && formats[0].as_str().eq_ignore_ascii_case(spelled);
+            if !fits {
+                self.err(
+                    &format!("{at}/request/format_as"),
+                    format!("`format_as` spells the one format the case runs in: give the case `formats: [{}]` (Alibaba RPC only)", spelled.to_ascii_lowercase()),
+                );
+            }
+            if !r.send_format {
+                self.err(
+                    &format!("{at}/request/format_as"),
+                    "`format_as` sends a Format; `send_format: false` sends none".into(),
+                );
+            }
+        }
+        if r.form_body {
+            let method = r
+                .method
+                .clone()
+                .or_else(|| op.request.methods.first().cloned())
+                .unwrap_or_default();
+            if !alibaba || !method.eq_ignore_ascii_case("POST") || r.body.is_some() {
+                self.err(
+                    &format!("{at}/request/form_body"),
+                    "`form_body` puts the parameters in a POST body: Alibaba RPC, method POST, no `body`".into(),
+                );
+            }
+        }
+        let xml = formats.contains(&Format::Xml);
+        let tagged = self.case.tags.iter().any(|t| t == "assumed-condition");
+        if alibaba && xml && r.signing == Some(SigningOverride::V3) && !tagged {
+            self.err(
+                &format!("{at}/request/signing"),
+                "an XML trial signed V3 sends `Format` where V3 has none (notes): tag the case `assumed-condition`, or run it in `formats: [json]`".into(),
+            );
+        }
     }
 
     fn check_expect(
@@ -537,14 +586,14 @@ impl CaseChecker<'_> {
                 self.err_key(&p, format!("status {status} is not one `status` allows"));
             }
             if extra.status.is_some()
-                || extra.schema.is_some()
                 || !extra.capture.is_empty()
                 || extra.exists.is_some()
                 || !extra.by_status.is_empty()
             {
                 self.err(
                     &p,
-                    "`by_status` entries take only `error_code`, `headers` and `body`".into(),
+                    "`by_status` entries take only `error_code`, `schema`, `headers` and `body`"
+                        .into(),
                 );
             }
             let mut nested = extra.clone();
