@@ -300,6 +300,15 @@ fn protocol_request_fields_are_checked() {
     assert!(out.contains("tag the case `assumed-condition`"), "{out}");
     let tagged = text.replace("[safe]", "[safe, assumed-condition]");
     assert_eq!(lint_cases(&[file("cases/t.yaml", &tagged)]), "");
+    // A protocol item the case cannot exercise.
+    let out = lint_cases(&[file(
+        "cases/t.yaml",
+        &case("    covers: [protocol:method:GET]\n    expect: {status: 200}\n"),
+    )]);
+    assert!(
+        out.contains("no step of this case sends what it covers"),
+        "{out}"
+    );
     // Huawei cases have no Format.
     let out = lint_cases(&[file(
         "cases/t.yaml",

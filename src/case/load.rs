@@ -279,6 +279,8 @@ impl CaseChecker<'_> {
         for (c, cover) in case.covers.iter().enumerate() {
             if !self.declared.contains(cover) {
                 self.err(&format!("/covers/{c}"), format!("`{cover}` is not a rule or parameter-limit item of this operation (see `conform coverage`)"));
+            } else if let Some(why) = protocol_cover_mismatch(case, cover) {
+                self.err(&format!("/covers/{c}"), why);
             }
         }
     }
@@ -670,4 +672,38 @@ impl CaseChecker<'_> {
             _ => {}
         }
     }
+}
+
+// --- protocol
+
+/// Why a case cannot exercise the protocol item it declares: a content type of a format it does
+/// not run in, a method it never sends, form bodies it never sends, a Format spelling it never
+/// sends.
+fn protocol_cover_mismatch(case: &Case, cover: &str) -> Option<String> {
+    let steps: Vec<&Step> = std::iter::once(&case.step)
+        .chain(case.then.iter().map(|n| &n.step))
+        .collect();
+    let formats = case.formats.clone().unwrap_or_else(default_formats);
+    let runs_in = |f: &str| formats.iter().any(|x| x.as_str() == f);
+    let rest = cover.strip_prefix("protocol:")?;
+    let (kind, arg) = rest.split_once(':').unwrap_or((rest, ""));
+    let fits = match kind {
+        "content-type" => runs_in(arg.split(':').next().unwrap_or("")),
+        "format-case" => steps.iter().any(|s| {
+            s.request
+                .format_as
+                .as_deref()
+                .is_some_and(|f| f.eq_ignore_ascii_case(arg))
+        }),
+        "form-body" => steps.iter().any(|s| s.request.form_body),
+        "method" => steps.iter().any(|s| {
+            s.request
+                .method
+                .as_deref()
+                .is_some_and(|m| m.eq_ignore_ascii_case(arg))
+        }),
+        "xml-escape" => runs_in("xml"),
+        _ => true,
+    };
+    (!fits).then(|| format!("`{cover}`: no step of this case sends what it covers (a format it runs in, a `method`, `form_body`, `format_as`)"))
 }
