@@ -104,6 +104,9 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
             );
         }
     }
+    for (id, description, source) in protocol_items(service, op) {
+        push(id, description, &source, true);
+    }
     for rule in &op.rules {
         push(
             format!("rule:{}", rule.id),
@@ -124,6 +127,92 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
         }
     }
     dedup(items)
+}
+
+// --- protocol
+
+/// The protocol details of one operation the documents state, each covered by a case that
+/// declares it: `protocol:content-type:<format>:<success|error>`, `protocol:format-case:<format>`,
+/// `protocol:form-body:success|refusal`, `protocol:method:<METHOD>`, `protocol:xml-escape`,
+/// `protocol:request-id-mirror`. As `(id, description, source)`.
+fn protocol_items(service: &Service, op: &OperationSpec) -> Vec<(String, String, String)> {
+    let spec = &service.spec;
+    let mut out = Vec::new();
+    for r in spec
+        .content_types
+        .iter()
+        .filter(|r| r.asserts() && documented(&r.source))
+    {
+        let (fmt, kind) = (r.format.to_ascii_lowercase(), r.answers.as_str());
+        let what = match (&r.equals, &r.not_equals) {
+            (Some(e), _) => format!("exactly `{e}`"),
+            (None, Some(n)) => format!("not `{n}`"),
+            (None, None) => continue,
+        };
+        out.push((
+            format!("protocol:content-type:{fmt}:{kind}"),
+            format!("the Content-Type of a {fmt} {kind} answer is {what}"),
+            r.source.clone(),
+        ));
+    }
+    if let (Some(case), Some(formats)) = (&spec.format_case, &spec.formats) {
+        if case.insensitive && documented(&case.source) {
+            for f in &formats.supported {
+                out.push((
+                    format!("protocol:format-case:{}", f.to_ascii_lowercase()),
+                    format!(
+                        "Format={} (any letter case) selects {f}",
+                        f.to_ascii_lowercase()
+                    ),
+                    case.source.clone(),
+                ));
+            }
+        }
+    }
+    if let Some(form) = spec.form_body.as_ref().filter(|f| documented(&f.source)) {
+        for (what, how) in [
+            ("success", "succeeds"),
+            ("refusal", "is refused by its rules"),
+        ] {
+            out.push((
+                format!("protocol:form-body:{what}"),
+                format!("a request with its parameters in a form body {how}"),
+                form.source.clone(),
+            ));
+        }
+    }
+    if documented(&op.request.source) {
+        for m in &op.request.other_methods {
+            out.push((
+                format!("protocol:method:{m}"),
+                format!(
+                    "{m} on the path does not run {} and changes nothing",
+                    op.operation
+                ),
+                op.request.source.clone(),
+            ));
+        }
+    }
+    let xml = spec
+        .formats
+        .as_ref()
+        .is_some_and(|f| f.supported.iter().any(|s| s.eq_ignore_ascii_case("xml")));
+    if xml && documented(&spec.error_envelope.source) {
+        out.push((
+            "protocol:xml-escape".into(),
+            "an XML error whose message holds `&` is well-formed and reads back with the `&`"
+                .into(),
+            spec.error_envelope.source.clone(),
+        ));
+    }
+    if spec.request_id.mirror.is_some() && documented(&spec.request_id.source) {
+        out.push((
+            "protocol:request-id-mirror".into(),
+            "a request id in both the header and the body is the same id".into(),
+            spec.request_id.source.clone(),
+        ));
+    }
+    out
 }
 
 /// One item per id (a code can answer several roles, e.g. the gateway's `APIGW.0301`).

@@ -362,3 +362,80 @@ fn an_assumed_code_cannot_be_asserted_through_the_body() {
         "{out}"
     );
 }
+
+// --- protocol
+
+const ALI_HEAD: &str = "operation: alibaba-smc/DeleteSourceServer\ncases:\n  - name: t\n    summary: s\n    clause: \"seed:000_1b125f9be74a8cf8.txt#Description\"\n";
+
+#[test]
+fn protocol_request_fields_are_checked() {
+    // `format_as` spells the one format the case runs in.
+    let text = format!("{ALI_HEAD}    tags: [safe]\n    request:\n      params: {{SourceId: x}}\n      format_as: json\n    expect: {{status: 400}}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, _) = locate(&text, "format_as");
+    assert!(
+        out.contains(&format!("cases/t.yaml:{l}:")) && out.contains("spells the one format"),
+        "{out}"
+    );
+    // `form_body` needs POST.
+    let text = format!("{ALI_HEAD}    tags: [safe]\n    request:\n      method: GET\n      params: {{SourceId: x}}\n      form_body: true\n    expect: {{status: 400}}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(
+        out.contains("`form_body` puts the parameters in a POST body"),
+        "{out}"
+    );
+    // V3 in an XML trial sends Format where V3 has none: assumed-condition.
+    let text = format!("{ALI_HEAD}    tags: [safe]\n    request:\n      params: {{SourceId: x}}\n      signing: v3\n    expect: {{status: 400}}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(out.contains("tag the case `assumed-condition`"), "{out}");
+    let tagged = text.replace("[safe]", "[safe, assumed-condition]");
+    assert_eq!(lint_cases(&[file("cases/t.yaml", &tagged)]), "");
+    // A protocol item the case cannot exercise.
+    let out = lint_cases(&[file(
+        "cases/t.yaml",
+        &case("    covers: [protocol:method:GET]\n    expect: {status: 200}\n"),
+    )]);
+    assert!(
+        out.contains("no step of this case sends what it covers"),
+        "{out}"
+    );
+    // Huawei cases have no Format.
+    let out = lint_cases(&[file(
+        "cases/t.yaml",
+        &case("    request:\n      format_as: json\n    expect: {status: 200}\n"),
+    )]);
+    assert!(out.contains("spells the one format"), "{out}");
+}
+
+#[test]
+fn protocol_spec_facts_are_checked() {
+    // An assumed source may not assert a content type.
+    let (out, text) = lint_spec_edit(
+        "alibaba-smc/service.yaml",
+        "    equals: \"text/xml;charset=utf-8\"\n    source: \"notes:The official SDKs pointed at a local endpoint#alibabacloud-smc20190601\"",
+        "    equals: \"text/xml;charset=utf-8\"\n    source: \"assumed:ours\"",
+    );
+    let (l, _) = locate(&text, "  - format: XML\n    answers: error");
+    assert!(
+        out.contains(&format!("specs/alibaba-smc/service.yaml:{l}:"))
+            && out.contains("need a `seed:` or `notes:` source"),
+        "{out}"
+    );
+    // An other method that the operation accepts.
+    let (out, _) = lint_spec_edit(
+        "huawei-sms/DeleteTask.yaml",
+        "other_methods: [GET, POST, PUT, PATCH]",
+        "other_methods: [GET, DELETE]",
+    );
+    assert!(
+        out.contains("`DELETE` is one of the operation's `methods`"),
+        "{out}"
+    );
+    // A mirror without the header it copies.
+    let (out, _) = lint_spec_edit(
+        "alibaba-smc/service.yaml",
+        "  body: /RequestId\n",
+        "  body: /RequestId\n  mirror: /X\n",
+    );
+    assert!(out.contains("`mirror` is a body copy"), "{out}");
+}

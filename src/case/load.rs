@@ -306,6 +306,8 @@ impl CaseChecker<'_> {
         for (c, cover) in case.covers.iter().enumerate() {
             if !self.declared.contains(cover) {
                 self.err(&format!("/covers/{c}"), format!("`{cover}` is not a rule or parameter-limit item of this operation (see `conform coverage`)"));
+            } else if let Some(why) = protocol_cover_mismatch(case, cover) {
+                self.err(&format!("/covers/{c}"), why);
             }
         }
     }
@@ -427,6 +429,8 @@ impl CaseChecker<'_> {
                 || r.auth != AuthMode::Default
                 || r.signing.is_some()
                 || !r.send_format
+                || r.format_as.is_some()
+                || r.form_body
             {
                 self.err(
                     &format!("{at}/probe"),
@@ -525,7 +529,54 @@ impl CaseChecker<'_> {
                 );
             }
         }
+        self.check_protocol_request(at, step, op);
         self.check_expect(at, op, &step.expect, known);
+    }
+
+    // --- protocol
+
+    /// `format_as`, `form_body`, and V3 signing in XML trials (`Format` under V3 is assumed).
+    fn check_protocol_request(&mut self, at: &str, step: &Step, op: &OperationSpec) {
+        let alibaba = self.service.spec.protocol == Protocol::AlibabaRpc;
+        let r = &step.request;
+        let formats = self.case.formats.clone().unwrap_or_else(default_formats);
+        if let Some(spelled) = &r.format_as {
+            let fits =
+                alibaba && formats.len() == 1 && formats[0].as_str().eq_ignore_ascii_case(spelled);
+            if !fits {
+                self.err(
+                    &format!("{at}/request/format_as"),
+                    format!("`format_as` spells the one format the case runs in: give the case `formats: [{}]` (Alibaba RPC only)", spelled.to_ascii_lowercase()),
+                );
+            }
+            if !r.send_format {
+                self.err(
+                    &format!("{at}/request/format_as"),
+                    "`format_as` sends a Format; `send_format: false` sends none".into(),
+                );
+            }
+        }
+        if r.form_body {
+            let method = r
+                .method
+                .clone()
+                .or_else(|| op.request.methods.first().cloned())
+                .unwrap_or_default();
+            if !alibaba || !method.eq_ignore_ascii_case("POST") || r.body.is_some() {
+                self.err(
+                    &format!("{at}/request/form_body"),
+                    "`form_body` puts the parameters in a POST body: Alibaba RPC, method POST, no `body`".into(),
+                );
+            }
+        }
+        let xml = formats.contains(&Format::Xml);
+        let tagged = self.case.tags.iter().any(|t| t == "assumed-condition");
+        if alibaba && xml && r.signing == Some(SigningOverride::V3) && !tagged {
+            self.err(
+                &format!("{at}/request/signing"),
+                "an XML trial signed V3 sends `Format` where V3 has none (notes): tag the case `assumed-condition`, or run it in `formats: [json]`".into(),
+            );
+        }
     }
 
     fn check_expect(
@@ -578,14 +629,14 @@ impl CaseChecker<'_> {
                 self.err_key(&p, format!("status {status} is not one `status` allows"));
             }
             if extra.status.is_some()
-                || extra.schema.is_some()
                 || !extra.capture.is_empty()
                 || extra.exists.is_some()
                 || !extra.by_status.is_empty()
             {
                 self.err(
                     &p,
-                    "`by_status` entries take only `error_code`, `headers` and `body`".into(),
+                    "`by_status` entries take only `error_code`, `schema`, `headers` and `body`"
+                        .into(),
                 );
             }
             let mut nested = extra.clone();
@@ -704,4 +755,38 @@ impl CaseChecker<'_> {
             _ => {}
         }
     }
+}
+
+// --- protocol
+
+/// Why a case cannot exercise the protocol item it declares: a content type of a format it does
+/// not run in, a method it never sends, form bodies it never sends, a Format spelling it never
+/// sends.
+fn protocol_cover_mismatch(case: &Case, cover: &str) -> Option<String> {
+    let steps: Vec<&Step> = std::iter::once(&case.step)
+        .chain(case.then.iter().map(|n| &n.step))
+        .collect();
+    let formats = case.formats.clone().unwrap_or_else(default_formats);
+    let runs_in = |f: &str| formats.iter().any(|x| x.as_str() == f);
+    let rest = cover.strip_prefix("protocol:")?;
+    let (kind, arg) = rest.split_once(':').unwrap_or((rest, ""));
+    let fits = match kind {
+        "content-type" => runs_in(arg.split(':').next().unwrap_or("")),
+        "format-case" => steps.iter().any(|s| {
+            s.request
+                .format_as
+                .as_deref()
+                .is_some_and(|f| f.eq_ignore_ascii_case(arg))
+        }),
+        "form-body" => steps.iter().any(|s| s.request.form_body),
+        "method" => steps.iter().any(|s| {
+            s.request
+                .method
+                .as_deref()
+                .is_some_and(|m| m.eq_ignore_ascii_case(arg))
+        }),
+        "xml-escape" => runs_in("xml"),
+        _ => true,
+    };
+    (!fits).then(|| format!("`{cover}`: no step of this case sends what it covers (a format it runs in, a `method`, `form_body`, `format_as`)"))
 }

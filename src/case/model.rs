@@ -123,6 +123,15 @@ pub struct Request {
     /// Alibaba: `false` sends no `Format`, to test the documented default.
     #[serde(default = "yes")]
     pub send_format: bool,
+    // --- protocol
+    /// Alibaba: send `Format` spelled exactly so (`json`, `Xml`) instead of the trial format's
+    /// upper-case name.
+    #[serde(default)]
+    pub format_as: Option<String>,
+    /// Alibaba: send the operation's parameters in a form-encoded POST body instead of the
+    /// query.
+    #[serde(default)]
+    pub form_body: bool,
 }
 
 fn yes() -> bool {
@@ -141,6 +150,8 @@ impl Default for Request {
             auth: AuthMode::Default,
             signing: None,
             send_format: true,
+            format_as: None,
+            form_body: false,
         }
     }
 }

@@ -2,6 +2,8 @@
 //! the [`Failure`]s it finds; an empty list is a pass.
 
 pub mod body;
+pub mod content_type;
+pub mod request_id;
 pub mod schema;
 pub mod status;
 pub mod value;

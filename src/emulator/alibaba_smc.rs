@@ -2,12 +2,13 @@
 //!
 //! GET or POST, parameters in the query or a form body (merged, query first). The action comes
 //! from the `x-acs-action` header (signature V3, ACS3-HMAC-SHA256 in `Authorization`) or the
-//! `Action` parameter (signature V1, HMAC-SHA1 in `Signature`). `Format` (any case) picks JSON
-//! or XML; without it a V1 request gets the spec's `formats.default` and a V3 request its
+//! `Action` parameter (signature V1, HMAC-SHA1 in `Signature`). `Format` (in any letter case where the spec's
+//! `format_case` says so) picks JSON or XML; without it a V1 request gets the spec's `formats.default` and a V3 request its
 //! `formats.v3_default`. Every answer carries a `RequestId` (upper-case UUID) where the spec's
 //! `request_id.body` says. Errors use the envelope `{RequestId, HostId, Code, Message,
-//! Recommend}` (or `<Error>…</Error>`, root from `error_envelope.xml_root`), with Content-Type
-//! exactly `application/json;charset=utf-8` or `text/xml;charset=utf-8`: the SDKs key on it.
+//! Recommend}` (or `<Error>…</Error>`, root from `error_envelope.xml_root`), with the
+//! Content-Type of the spec's `content_types` (the SDKs key on it). A form body is read only
+//! where the spec has `form_body`.
 //!
 //! Order of checks: parameters decodable, action known, signature, permission, parameters,
 //! failure marks, state rules.
@@ -116,19 +117,31 @@ fn parse_format(name: &str) -> Option<Format> {
     }
 }
 
-/// The format a request asks for: `Format` when the service supports it, else the default.
+/// The format a request asks for: `Format` when it names a supported format (in any letter
+/// case where `format_case` says so, else spelled as `supported` is), else the default.
 fn requested_format(service: &Service, asked: Option<&str>, v3: bool) -> Format {
-    let supported = |f: &str| {
-        service
-            .spec
-            .formats
-            .as_ref()
-            .is_none_or(|fs| fs.supported.iter().any(|s| s.eq_ignore_ascii_case(f)))
+    let any_case = service
+        .spec
+        .format_case
+        .as_ref()
+        .is_some_and(|c| c.insensitive);
+    let names = |f: &str, supported: &str| {
+        if any_case {
+            f.eq_ignore_ascii_case(supported)
+        } else {
+            f == supported
+        }
     };
-    asked
-        .filter(|f| supported(f))
-        .and_then(parse_format)
-        .unwrap_or_else(|| default_format(service, v3))
+    let chosen = match (&service.spec.formats, asked) {
+        (_, None) => None,
+        (None, Some(f)) => parse_format(f),
+        (Some(fs), Some(f)) => fs
+            .supported
+            .iter()
+            .find(|s| names(f, s))
+            .and_then(|s| parse_format(s)),
+    };
+    chosen.unwrap_or_else(|| default_format(service, v3))
 }
 
 /// What a successful request did.
@@ -159,7 +172,9 @@ fn process<'a>(
             &[("param", "body")],
         ));
     }
-    if req.media_type().as_deref() == Some("application/x-www-form-urlencoded") {
+    // Form bodies only where the spec says parameters may come in one.
+    let form = req.media_type().as_deref() == Some("application/x-www-form-urlencoded");
+    if form && call.service.spec.form_body.is_some() {
         params.extend(decode_form(&req.body).map_err(|e| invalid(call, "body", &e.raw))?);
     }
     call.v3 = is_v3(req, first(&params, "Action"));
@@ -462,10 +477,11 @@ fn finish(req: &Incoming, call: &Call<'_>, result: Result<Success, ErrorAnswer>)
             (err.status, root, FlatBody { fields, extra })
         }
     };
-    let (content_type, bytes) = match call.format {
+    let (fallback, bytes) = match call.format {
         Format::Json => (JSON_CONTENT_TYPE, body.to_json()),
         Format::Xml => (XML_CONTENT_TYPE, body.to_xml(&root).into_bytes()),
     };
+    let content_type = super::answer::content_type(spec, call.format, status, fallback);
     let mut headers = vec![("Content-Type".to_string(), content_type.to_string())];
     if let Some(h) = &spec.request_id.header {
         headers.push((h.clone(), call.request_id.clone()));

@@ -380,6 +380,24 @@ impl Filler<'_> {
     }
 }
 
+// --- protocol
+
+/// The Content-Type the spec says to send with an answer of this format and status, else
+/// `fallback`.
+pub fn content_type<'s>(
+    spec: &'s crate::spec::model::ServiceSpec,
+    format: Format,
+    status: u16,
+    fallback: &'s str,
+) -> &'s str {
+    let kind = crate::spec::model::AnswerKind::of(status);
+    spec.content_types
+        .iter()
+        .find(|r| r.applies(format.as_str(), kind))
+        .and_then(|r| r.sent())
+        .unwrap_or(fallback)
+}
+
 /// Escapes text for an XML element.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -460,7 +460,8 @@ fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {
     }
     let bytes = match body {
         Some(b) => {
-            headers.push(("Content-Type".to_string(), JSON_CONTENT_TYPE.to_string()));
+            let ct = super::answer::content_type(spec, Format::Json, status, JSON_CONTENT_TYPE);
+            headers.push(("Content-Type".to_string(), ct.to_string()));
             b
         }
         None => Vec::new(),

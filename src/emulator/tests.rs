@@ -1659,3 +1659,117 @@ fn dispatch_cost() {
         );
     }
 }
+
+// --- protocol
+
+/// V1 `DeleteSourceServer` of a fresh source, with `Format` spelled as given.
+async fn smc_delete_with_format(env: &Env, format: &str, form: bool) -> (Resp, String) {
+    let sid = s(
+        &env.setup(SMC, "source server exists", json!({})).await,
+        "SourceId",
+    )
+    .to_string();
+    let params = [
+        ("Action", "DeleteSourceServer"),
+        ("Version", "2019-06-01"),
+        ("Format", format),
+        ("SourceId", sid.as_str()),
+    ];
+    let r = env
+        .v1_with(
+            "POST",
+            &params,
+            &env.ali_creds(),
+            &SigningContext::fresh(),
+            form,
+        )
+        .await;
+    (r, sid)
+}
+
+#[tokio::test]
+async fn protocol_details_as_the_bundled_specs_say() {
+    let env = start().await;
+    for (spelled, xml) in [
+        ("json", false),
+        ("Json", false),
+        ("xml", true),
+        ("Xml", true),
+    ] {
+        let (r, _) = smc_delete_with_format(&env, spelled, false).await;
+        assert_eq!(r.status, 200, "{spelled}: {}", r.text());
+        assert_eq!(
+            r.text().starts_with("<?xml"),
+            xml,
+            "{spelled}: {}",
+            r.text()
+        );
+    }
+    // An XML error: the exact content type, and `&` escaped.
+    let r = env
+        .v1(
+            "POST",
+            &[
+                ("Action", "DeleteNoSuchThing"),
+                ("Version", "2019-06-01"),
+                ("Format", "XML"),
+            ],
+        )
+        .await;
+    assert_eq!(r.content_type(), "text/xml;charset=utf-8");
+    assert!(r.text().contains("&amp;product="), "{}", r.text());
+    // A gateway error carries the request id in the header and the body, the same.
+    let tid = s(
+        &env.setup(SMS, "migration task exists", json!({})).await,
+        "task_id",
+    )
+    .to_string();
+    for method in ["GET", "POST", "PUT", "PATCH"] {
+        let r = env.hw(method, &format!("/v3/tasks/{tid}")).await;
+        let (status, code) = r.hw();
+        assert_eq!((status, code.as_str()), (404, "APIGW.0101"), "{method}");
+        assert_eq!(r.json()["request_id"].as_str(), r.header("x-request-id"));
+        assert!(
+            env.probe("migration_task", &tid).await,
+            "{method} deleted the task"
+        );
+    }
+}
+
+#[tokio::test]
+async fn protocol_details_follow_the_spec_data() {
+    let mut c = (*catalog()).clone();
+    let smc = &mut c.services.get_mut(SMC).unwrap().spec;
+    smc.form_body = None;
+    smc.format_case.as_mut().unwrap().insensitive = false;
+    for rule in &mut smc.content_types {
+        rule.sends = Some(format!("x-test/{}", rule.format.to_ascii_lowercase()));
+    }
+    c.services
+        .get_mut(SMS)
+        .unwrap()
+        .operations
+        .get_mut("DeleteTask")
+        .unwrap()
+        .spec
+        .request
+        .methods
+        .push("GET".into());
+    let env = start_with(EmulatorConfig::new(Arc::new(c))).await;
+    // `json` is not `JSON` now: the V1 default (XML), with the spec's content type.
+    let (r, _) = smc_delete_with_format(&env, "json", false).await;
+    assert!(r.text().starts_with("<?xml"), "{}", r.text());
+    assert_eq!(r.content_type(), "x-test/xml");
+    // A form body is not read: the signature (over the body's parameters) does not match.
+    let (r, sid) = smc_delete_with_format(&env, "JSON", true).await;
+    assert_ne!(r.status, 200, "{}", r.text());
+    assert!(env.probe("source_server", &sid).await);
+    // GET now runs the SMS operation.
+    let tid = s(
+        &env.setup(SMS, "migration task exists", json!({})).await,
+        "task_id",
+    )
+    .to_string();
+    assert_eq!(env.hw("GET", &format!("/v3/tasks/{tid}")).await.status, 200);
+    assert!(!env.probe("migration_task", &tid).await);
+}

@@ -21,6 +21,11 @@ pub enum AnswerEdit {
     RenameXmlRoot { from: String, to: String },
     /// Remove a response header.
     DropHeader { header: String },
+    // --- protocol
+    /// Replace a top-level JSON field's value (where the body has the field).
+    Replace { field: String, value: Value },
+    /// Write an XML body's text unescaped (`&amp;` back to `&`, …).
+    UnescapeXml,
 }
 
 /// Which answers an [`AnswerEdit`] applies to.
@@ -59,6 +64,8 @@ struct Gen<'a> {
     base: &'a Catalog,
     out: Vec<Mutant>,
 }
+
+mod protocol;
 
 impl Gen<'_> {
     fn spec(
@@ -523,6 +530,7 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
             }
         }
     }
+    protocol::generate(&mut g);
     g.out
 }
 

@@ -19,7 +19,7 @@ pub fn edit_body(edit: &AnswerEdit, body: &[u8]) -> Option<Vec<u8>> {
             AnswerEdit::DropField { field } => {
                 obj.remove(field)?;
             }
-            AnswerEdit::Retype { field, value } => {
+            AnswerEdit::Retype { field, value } | AnswerEdit::Replace { field, value } => {
                 *obj.get_mut(field)? = value.clone();
             }
             _ => return None,
@@ -34,10 +34,30 @@ pub fn edit_body(edit: &AnswerEdit, body: &[u8]) -> Option<Vec<u8>> {
             AnswerEdit::RenameXmlRoot { from, to } => rewrite_xml(text, |depth, name| {
                 (depth == 0 && name == from).then(|| Some(to.clone()))
             }),
+            AnswerEdit::UnescapeXml => unescape_xml(text),
             _ => None,
         };
     }
     None
+}
+
+/// The XML with its character references written raw (what an emulator that does not escape
+/// would send); `None` when it has none.
+fn unescape_xml(text: &str) -> Option<Vec<u8>> {
+    let refs = [
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+        ("&apos;", "'"),
+        ("&amp;", "&"),
+    ];
+    if !refs.iter().any(|(r, _)| text.contains(r)) {
+        return None;
+    }
+    let out = refs
+        .iter()
+        .fold(text.to_string(), |t, (r, raw)| t.replace(r, raw));
+    Some(out.into_bytes())
 }
 
 /// Rewrites XML; `decide(depth, name)` returns `Some(None)` to drop an element, `Some(Some(n))`

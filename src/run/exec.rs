@@ -564,6 +564,7 @@ fn check_answer(
     } else {
         None
     };
+    failures.extend(content_type_check(service, answer, format));
     let decoded = match body::decode(kind, format, &answer.body) {
         Ok(d) => d,
         Err(f) => {
@@ -571,6 +572,7 @@ fn check_answer(
             return failures;
         }
     };
+    failures.extend(request_id_mirror_check(service, answer, &decoded.value));
     let envelope = &service.spec.error_envelope;
     let xml_root = response
         .and_then(|r| r.xml_root.as_deref())
@@ -581,8 +583,9 @@ fn check_answer(
         });
     failures.extend(body::check_root(&decoded, xml_root));
     let schema_name = expect
-        .schema
-        .as_deref()
+        .for_status(answer.status)
+        .and_then(|e| e.schema.as_deref())
+        .or(expect.schema.as_deref())
         .or(response.and_then(|r| r.schema.as_deref()))
         .or(if is_error {
             Some(envelope.schema.as_str())
@@ -673,6 +676,36 @@ fn check_answer(
         }
     }
     failures
+}
+
+// --- protocol
+
+/// The answer's Content-Type against the spec's documented rules for its format (Huawei
+/// answers are JSON).
+fn content_type_check(service: &Service, answer: &Answer, format: Option<Format>) -> Vec<Failure> {
+    let header = answer
+        .headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    check::content_type::check(
+        &service.spec.content_types,
+        format.unwrap_or(Format::Json),
+        answer.status,
+        header.as_deref(),
+    )
+}
+
+/// Where the request id is also in the body (`request_id.mirror`), it is the header's.
+fn request_id_mirror_check(service: &Service, answer: &Answer, body: &Value) -> Option<Failure> {
+    let rule = &service.spec.request_id;
+    let (Some(name), Some(pointer)) = (&rule.header, &rule.mirror) else {
+        return None;
+    };
+    let header = answer
+        .headers
+        .get(name.as_str())
+        .and_then(|v| v.to_str().ok());
+    check::request_id::check_mirror(name, header, body, pointer)
 }
 
 #[cfg(test)]

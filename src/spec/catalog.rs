@@ -328,6 +328,7 @@ fn check_service(catalog: &Catalog, service: &Service, doc: &Located, diags: &mu
     check_sources(catalog, doc, diags);
     check_schemas(&spec.schemas, doc, diags);
     check_folder(doc, &spec.service, diags);
+    super::protocol::check_service(service, doc, diags);
     if !spec.schemas.contains_key(&spec.error_envelope.schema) {
         diags.push(doc.error_at(
             "/error_envelope/schema",
@@ -408,6 +409,7 @@ fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: 
     check_sources(catalog, doc, diags);
     check_schemas(&spec.schemas, doc, diags);
     check_folder(doc, &spec.service, diags);
+    super::protocol::check_operation(op, diags);
     match service.spec.protocol {
         Protocol::AlibabaRpc if spec.request.action.is_none() => {
             diags.push(doc.error_at("/request", "an alibaba-rpc operation needs `action`"))

@@ -2,5 +2,6 @@
 
 mod catalog;
 pub mod model;
+mod protocol;
 
 pub use catalog::{Catalog, Operation, Service};

@@ -91,6 +91,96 @@ pub struct ServiceSpec {
     pub resources: BTreeMap<String, Resource>,
     #[serde(default)]
     pub provider_states: Vec<ProviderState>,
+    // --- protocol: wire details the SDKs depend on.
+    /// The Content-Type of answers, per body format and kind of answer.
+    #[serde(default)]
+    pub content_types: Vec<ContentTypeRule>,
+    /// Alibaba: how the `Format` parameter's value is matched.
+    #[serde(default)]
+    pub format_case: Option<FormatCase>,
+    /// Alibaba: the operation's parameters may come in a form-encoded POST body.
+    #[serde(default)]
+    pub form_body: Option<FormBody>,
+    pub source: Source,
+}
+
+// --- protocol
+
+/// Whether an answer is a success (2xx/3xx) or an error (4xx/5xx).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerKind {
+    Success,
+    Error,
+}
+
+impl AnswerKind {
+    pub fn of(status: u16) -> AnswerKind {
+        if status >= 400 {
+            AnswerKind::Error
+        } else {
+            AnswerKind::Success
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerKind::Success => "success",
+            AnswerKind::Error => "error",
+        }
+    }
+}
+
+/// The Content-Type of the answers of one body format and kind. `equals` and `not_equals` are
+/// asserted on every such answer (only with a documented source); `sends` is what the emulator
+/// sends (default: `equals`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentTypeRule {
+    /// `JSON` or `XML` (Huawei answers are JSON).
+    pub format: String,
+    pub answers: AnswerKind,
+    #[serde(default)]
+    pub sends: Option<String>,
+    /// The header must be exactly this (byte for byte).
+    #[serde(default)]
+    pub equals: Option<String>,
+    /// The header must not be exactly this.
+    #[serde(default)]
+    pub not_equals: Option<String>,
+    pub source: Source,
+}
+
+impl ContentTypeRule {
+    /// What the emulator sends.
+    pub fn sent(&self) -> Option<&str> {
+        self.sends.as_deref().or(self.equals.as_deref())
+    }
+
+    /// Whether it asserts anything of an answer.
+    pub fn asserts(&self) -> bool {
+        self.equals.is_some() || self.not_equals.is_some()
+    }
+
+    pub fn applies(&self, format: &str, kind: AnswerKind) -> bool {
+        self.format.eq_ignore_ascii_case(format) && self.answers == kind
+    }
+}
+
+/// How the Alibaba `Format` parameter's value is matched against `formats.supported`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormatCase {
+    /// `json`, `Json` and `JSON` all select JSON.
+    pub insensitive: bool,
+    pub source: Source,
+}
+
+/// The operation's parameters are accepted in a form-encoded POST body
+/// (`application/x-www-form-urlencoded`) as well as in the query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormBody {
     pub source: Source,
 }
 
@@ -123,6 +213,10 @@ pub struct RequestIdRule {
     /// Response header (Huawei: `X-Request-Id`).
     #[serde(default)]
     pub header: Option<String>,
+    /// A body field (JSON pointer) that, where an answer has it, carries the same id as
+    /// `header` (Huawei gateway errors: `/request_id`).
+    #[serde(default)]
+    pub mirror: Option<String>,
     pub source: Source,
 }
 
@@ -274,6 +368,10 @@ pub struct RequestSpec {
     /// Huawei path template, `/v3/tasks/{task_id}`.
     #[serde(default)]
     pub path: Option<String>,
+    /// Methods that must not run this operation on its path (another API may answer them, or
+    /// they are refused; the operation's effects never happen).
+    #[serde(default)]
+    pub other_methods: Vec<String>,
     pub parameters: Vec<Parameter>,
     pub source: Source,
 }
