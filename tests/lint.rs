@@ -272,3 +272,27 @@ fn an_assumed_code_cannot_be_asserted_through_the_body() {
         "{out}"
     );
 }
+
+#[test]
+fn a_project_scope_says_where_requests_name_the_project() {
+    let (out, text) = lint_spec_edit(
+        "huawei-sms/service.yaml",
+        "    owner:\n      scope: account\n",
+        "    owner:\n      scope: project\n",
+    );
+    let (l, c) = locate(&text, "scope: project");
+    assert!(
+        out.contains(&format!(
+            "specs/huawei-sms/service.yaml:{l}:{c}: `scope: project` needs `named_by`"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn behaviour_covers_must_be_items_of_the_operation() {
+    // DeleteTask's target is scoped by account: it has no other-project item.
+    let text = case("    covers: [isolation:other-project]\n    request:\n      params: {task_id: \"${unique}\"}\n    expect:\n      status: {any_of: [400, 404], why: w}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(out.contains("`isolation:other-project` is not"), "{out}");
+}

@@ -50,6 +50,7 @@ mod provider_states;
 pub mod request;
 pub mod rules;
 pub mod store;
+pub mod tenancy;
 #[cfg(test)]
 mod tests;
 

@@ -33,6 +33,8 @@ use crate::spec::Service;
 
 /// The state that sets up an identity without permission.
 pub const CALLER_LACKS_PERMISSION: &str = "caller lacks permission";
+/// The state that sets up an identity of another account, with every permission there.
+pub const CALLER_OF_ANOTHER_ACCOUNT: &str = "caller of another account";
 
 /// A setup request, checked against the spec.
 pub(super) struct Setup<'a> {
@@ -309,7 +311,21 @@ fn check_value(
     Ok(typed)
 }
 
-/// A fresh identity in the shape of the service's platform.
+/// The identity a caller state hands out: without permission in the home account, or with
+/// every permission in a fresh account of its own. `None` for the other states.
+fn caller_state_identity(service: &Service, state: &str) -> Option<Identity> {
+    match state {
+        CALLER_LACKS_PERMISSION => Some(fresh_identity(service)),
+        CALLER_OF_ANOTHER_ACCOUNT => Some(Identity {
+            permitted: true,
+            account: format!("account-{}", random_chars(ALNUM, 16)),
+            ..fresh_identity(service)
+        }),
+        _ => None,
+    }
+}
+
+/// A fresh identity in the shape of the service's platform, without permission.
 fn fresh_identity(service: &Service) -> Identity {
     let (access_key_id, secret) = match service.spec.protocol {
         Protocol::AlibabaRpc => (
@@ -323,6 +339,7 @@ fn fresh_identity(service: &Service) -> Identity {
         secret,
         token: format!("MII{}", random_chars(ALNUM, 61)),
         permitted: false,
+        account: super::store::HOME_ACCOUNT.to_string(),
     }
 }
 
@@ -382,9 +399,9 @@ fn setup(sh: &Shared, request: &Value) -> Result<Value, String> {
     };
     // Short random ids can collide: make everything again until it all fits.
     for _ in 0..64 {
-        let mut made = if state.name == CALLER_LACKS_PERMISSION {
+        let mut made = if let Some(identity) = caller_state_identity(service, &state.name) {
             Made {
-                identity: Some(fresh_identity(service)),
+                identity: Some(identity),
                 ..Made::default()
             }
         } else {
