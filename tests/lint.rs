@@ -296,3 +296,14 @@ fn behaviour_covers_must_be_items_of_the_operation() {
     let out = lint_cases(&[file("cases/t.yaml", &text)]);
     assert!(out.contains("`isolation:other-project` is not"), "{out}");
 }
+
+#[test]
+fn a_probe_scope_must_scope_the_resource() {
+    let text = case("    request:\n      params: {task_id: \"${unique}\"}\n    expect:\n      status: {any_of: [400, 404], why: w}\n    then:\n      - name: p\n        probe: {resource: migration_task, id: x, scope: {project_id: \"${nope}\"}}\n        expect: {exists: false}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(
+        out.contains("`project_id` does not scope a `migration_task`"),
+        "{out}"
+    );
+    assert!(out.contains("nope"), "{out}");
+}

@@ -335,6 +335,36 @@ impl CaseChecker<'_> {
         known.extend(state.returns.iter().cloned());
     }
 
+    /// A probe's scope names places where requests name the resource's project.
+    fn check_probe_scope(&mut self, at: &str, probe: &Probe, known: &BTreeSet<String>) {
+        let namings: Vec<&str> = self
+            .service
+            .spec
+            .resources
+            .get(&probe.resource)
+            .and_then(|r| r.owner.as_ref())
+            .map(|o| o.named_by.iter().map(|n| n.name.as_str()).collect())
+            .unwrap_or_default();
+        for (name, value) in &probe.scope {
+            let pointer = format!("{at}/probe/scope/{}", escape_pointer(name));
+            if !namings.contains(&name.as_str()) {
+                let known_namings = if namings.is_empty() {
+                    "none".to_string()
+                } else {
+                    namings.join(", ")
+                };
+                self.err(
+                    &pointer,
+                    format!(
+                        "`{name}` does not scope a `{}` (the places that name its project: {known_namings})",
+                        probe.resource
+                    ),
+                );
+            }
+            self.check_vars(&pointer, value, known);
+        }
+    }
+
     fn check_vars(&mut self, pointer: &str, template: &str, known: &BTreeSet<String>) {
         for name in vars::names(template) {
             match vars::is_builtin(name) {
@@ -409,6 +439,7 @@ impl CaseChecker<'_> {
                 );
             }
             self.check_vars(&format!("{at}/probe/id"), &probe.id, known);
+            self.check_probe_scope(at, probe, known);
             return;
         }
         if step.expect.exists.is_some() {

@@ -9,7 +9,8 @@
 //!   in `values.credentials`). Idempotent.
 //! - `{"action":"probe","resource":KIND,"id":ID}` → 200 `{"exists":bool}`; `KIND` is a
 //!   resource name of the specs (`source_server`, `replication_job`, `intermediate_instance`,
-//!   `migration_task`, `app_server`, …).
+//!   `migration_task`, `app_server`, …). An optional `"scope": {"project_id": P}` (a project
+//!   naming of the resource's `owner`) asks whether it exists in that project.
 //!
 //! Unknown states, actions or resources and parameters the spec does not allow → 400
 //! `{"error": "…"}`. Parameters are checked against the spec's `provider_states`: names, types,
@@ -542,5 +543,48 @@ fn probe(sh: &Shared, request: &Value) -> Result<Value, String> {
                 .join(", ")
         ));
     }
-    Ok(json!({"exists": sh.store.exists(resource, id)}))
+    let projects = probe_scope(sh, resource, request)?;
+    // In its scope: a resource of a project is there only in that project.
+    let exists = sh.store.get(resource, id).is_some_and(|r| {
+        projects
+            .iter()
+            .all(|p| r.project.as_deref().is_none_or(|own| own == *p))
+    });
+    Ok(json!({"exists": exists}))
+}
+
+/// The projects a probe's `scope` names (each key a project naming of the resource's owner).
+fn probe_scope(sh: &Shared, resource: &str, request: &Value) -> Result<Vec<String>, String> {
+    let scope = match request.get("scope") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return Err("`scope` must be an object (e.g. {\"project_id\": …})".into()),
+    };
+    let namings: Vec<&str> = sh
+        .catalog
+        .services
+        .values()
+        .filter_map(|s| s.spec.resources.get(resource)?.owner.as_ref())
+        .flat_map(|o| o.named_by.iter().map(|n| n.name.as_str()))
+        .collect();
+    let mut projects = Vec::new();
+    for (name, value) in &scope {
+        if !namings.contains(&name.as_str()) {
+            return Err(format!(
+                "`{name}` does not scope a `{resource}`; it is scoped by: {}",
+                if namings.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    namings.join(", ")
+                }
+            ));
+        }
+        projects.push(
+            value
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("scope `{name}` must be a string"))?,
+        );
+    }
+    Ok(projects)
 }
