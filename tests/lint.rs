@@ -307,3 +307,14 @@ fn a_probe_scope_must_scope_the_resource() {
     );
     assert!(out.contains("nope"), "{out}");
 }
+
+#[test]
+fn behaviour_covers_need_probes() {
+    let text = case("    covers: [side-effect:success:delete]\n    request:\n      params: {task_id: \"${unique}\"}\n    expect:\n      status: {any_of: [400, 404], why: w}\n    then:\n      - name: p\n        probe: {resource: migration_task, id: x}\n        expect: {exists: true}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "side-effect:success:delete");
+    assert!(
+        out.contains(&format!("cases/t.yaml:{l}:{c}: `side-effect:success:delete` needs a probe step showing that something is gone")),
+        "{out}"
+    );
+}

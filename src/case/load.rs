@@ -280,6 +280,33 @@ impl CaseChecker<'_> {
             if !self.declared.contains(cover) {
                 self.err(&format!("/covers/{c}"), format!("`{cover}` is not a rule or parameter-limit item of this operation (see `conform coverage`)"));
             }
+            self.check_behaviour_probes(c, cover, case);
+        }
+    }
+
+    /// What a behaviour item claims is seen only by probing: after a refusal, another tenant's
+    /// request or a caller without permission, something must be probed to still exist; after
+    /// a success, something to be gone.
+    fn check_behaviour_probes(&mut self, c: usize, cover: &str, case: &Case) {
+        let want = if cover.starts_with("side-effect:success:") {
+            false
+        } else if ["authz:", "isolation:", "side-effect:refusal:"]
+            .iter()
+            .any(|p| cover.starts_with(p))
+        {
+            true
+        } else {
+            return;
+        };
+        let probed = std::iter::once(&case.step)
+            .chain(case.then.iter().map(|n| &n.step))
+            .any(|s| s.probe.is_some() && s.expect.exists == Some(want));
+        if !probed {
+            let what = if want { "still exists" } else { "is gone" };
+            self.err(
+                &format!("/covers/{c}"),
+                format!("`{cover}` needs a probe step showing that something {what}"),
+            );
         }
     }
 
