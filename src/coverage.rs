@@ -131,8 +131,8 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
 
 /// The behaviour classes of an operation, generated from its spec, each covered through a
 /// case's `covers` by a case with probe steps: `authz:caller-without-permission` (it has an
-/// `authorization`); `isolation:other-account`, or `isolation:other-project` and one item per
-/// place a request names its project (its target resource's `owner`); `side-effect:refusal:<rule>`
+/// `authorization`); `isolation:other-account`, and for a project scope `isolation:other-project`
+/// and one item per place a request names its project (its target resource's `owner`); `side-effect:refusal:<rule>`
 /// for each refusing rule that has a target to keep and for the authorization refusal, and
 /// `side-effect:success:<rule>` for each rule whose success removes something.
 pub fn behaviour_items(service: &Service, op: &OperationSpec) -> Vec<(String, String, String)> {
@@ -154,26 +154,28 @@ pub fn behaviour_items(service: &Service, op: &OperationSpec) -> Vec<(String, St
         .get(target)
         .and_then(|r| r.owner.as_ref())
     {
-        match owner.scope {
-            OwnerScope::Account => out.push((
-                "isolation:other-account".to_string(),
-                format!("a caller of another account does not delete the {target}"),
+        // A project belongs to an account: both scopes isolate accounts.
+        out.push((
+            "isolation:other-account".to_string(),
+            format!("a caller of another account does not delete the {target}"),
+            owner.source.clone(),
+        ));
+        if owner.scope == OwnerScope::Project {
+            out.push((
+                "isolation:other-project".to_string(),
+                format!("a request acting in another project does not delete the {target}"),
                 owner.source.clone(),
-            )),
-            OwnerScope::Project => {
+            ));
+            for n in &owner.named_by {
+                let place = format!("{:?}", n.location).to_ascii_lowercase();
                 out.push((
-                    "isolation:other-project".to_string(),
-                    format!("a request acting in another project does not delete the {target}"),
-                    owner.source.clone(),
+                    format!("isolation:other-project:{place}:{}", n.name),
+                    format!(
+                        "another project named only in {place} `{}` does not delete the {target}",
+                        n.name
+                    ),
+                    n.source.clone(),
                 ));
-                for n in &owner.named_by {
-                    let place = format!("{:?}", n.location).to_ascii_lowercase();
-                    out.push((
-                        format!("isolation:other-project:{place}:{}", n.name),
-                        format!("another project named only in {place} `{}` does not delete the {target}", n.name),
-                        n.source.clone(),
-                    ));
-                }
             }
         }
     }

@@ -1681,9 +1681,9 @@ async fn tenancy_states_and_scoped_probes() {
         env.states(scoped(other)).await.json()["exists"],
         json!(false)
     );
-    // A scope the resource does not have is refused.
+    // A scope value that is not a string is refused.
     let r = env
-        .states(json!({"action": "probe", "resource": "migration_task", "id": "x", "scope": {"project_id": "p"}}))
+        .states(json!({"action": "probe", "resource": "app_server", "id": server, "scope": {"project_id": 7}}))
         .await;
     assert_eq!(r.status, 400, "{}", r.text());
     // Another account's caller: valid credentials, permitted; a different identity each time.
