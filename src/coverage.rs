@@ -126,6 +126,9 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
             }
         }
     }
+    for (id, description, source) in behaviour_items(service, op) {
+        push(id, description, &source, true);
+    }
     dedup(items)
 }
 
@@ -213,6 +216,96 @@ fn protocol_items(service: &Service, op: &OperationSpec) -> Vec<(String, String,
         ));
     }
     out
+}
+
+/// The behaviour classes of an operation, generated from its spec, each covered through a
+/// case's `covers` by a case with probe steps: `authz:caller-without-permission` (it has an
+/// `authorization`); `isolation:other-account`, and for a project scope `isolation:other-project`
+/// and one item per place a request names its project (its target resource's `owner`); `side-effect:refusal:<rule>`
+/// for each refusing rule that has a target to keep and for the authorization refusal, and
+/// `side-effect:success:<rule>` for each rule whose success removes something.
+pub fn behaviour_items(service: &Service, op: &OperationSpec) -> Vec<(String, String, String)> {
+    use crate::spec::model::{Effect, Outcome, OwnerScope};
+    let mut out = Vec::new();
+    let target = &op.target.resource;
+    if let Some(a) = &op.authorization {
+        out.push((
+            "authz:caller-without-permission".to_string(),
+            format!(
+                "a caller without permission is refused; the {target} and what goes with it stay"
+            ),
+            a.source.clone(),
+        ));
+    }
+    if let Some(owner) = service
+        .spec
+        .resources
+        .get(target)
+        .and_then(|r| r.owner.as_ref())
+    {
+        // A project belongs to an account: both scopes isolate accounts.
+        out.push((
+            "isolation:other-account".to_string(),
+            format!("a caller of another account does not delete the {target}"),
+            owner.source.clone(),
+        ));
+        if owner.scope == OwnerScope::Project {
+            out.push((
+                "isolation:other-project".to_string(),
+                format!("a request acting in another project does not delete the {target}"),
+                owner.source.clone(),
+            ));
+            for n in &owner.named_by {
+                let place = format!("{:?}", n.location).to_ascii_lowercase();
+                out.push((
+                    format!("isolation:other-project:{place}:{}", n.name),
+                    format!(
+                        "another project named only in {place} `{}` does not delete the {target}",
+                        n.name
+                    ),
+                    n.source.clone(),
+                ));
+            }
+        }
+    }
+    for rule in &op.rules {
+        match &rule.then {
+            Outcome::Error(_) if !rule.when.contains_key("target") => out.push((
+                format!("side-effect:refusal:{}", rule.id),
+                format!(
+                    "refused under `{}`: the {target} and what goes with it stay",
+                    rule.id
+                ),
+                rule.source.clone(),
+            )),
+            Outcome::Succeed(effects) if effects.iter().any(|e| *e != Effect::Nothing) => {
+                out.push((
+                    format!("side-effect:success:{}", rule.id),
+                    format!(
+                        "deleted under `{}`: everything that goes with it ({effects:?}) is gone",
+                        rule.id
+                    ),
+                    rule.source.clone(),
+                ))
+            }
+            _ => {}
+        }
+    }
+    if let Some(a) = &op.authorization {
+        out.push((
+            "side-effect:refusal:authorization".to_string(),
+            format!("refused for want of permission: the {target} and what goes with it stay"),
+            a.source.clone(),
+        ));
+    }
+    out
+}
+
+/// Behaviour items are about what a request leaves behind: only a case that probes covers one.
+fn needs_probe(item_id: &str) -> bool {
+    ["authz:", "isolation:", "side-effect:"]
+        .iter()
+        .any(|p| item_id.starts_with(p))
 }
 
 /// One item per id (a code can answer several roles, e.g. the gateway's `APIGW.0301`).
@@ -334,6 +427,8 @@ pub fn compute(catalog: &Catalog, suite: &Suite) -> Vec<Item> {
                         }
                 })
             };
+            let probes = steps(case).any(|s| s.probe.is_some());
+            let hit = hit && (probes || !needs_probe(&item.id));
             if hit && !item.covered_by.contains(&case_id) {
                 item.covered_by.push(case_id.clone());
             }

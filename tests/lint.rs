@@ -439,3 +439,49 @@ fn protocol_spec_facts_are_checked() {
     );
     assert!(out.contains("`mirror` is a body copy"), "{out}");
 }
+
+#[test]
+fn a_project_scope_says_where_requests_name_the_project() {
+    let (out, text) = lint_spec_edit(
+        "huawei-sms/service.yaml",
+        "    owner:\n      scope: account\n",
+        "    owner:\n      scope: project\n",
+    );
+    let (l, c) = locate(&text, "scope: project");
+    assert!(
+        out.contains(&format!(
+            "specs/huawei-sms/service.yaml:{l}:{c}: `scope: project` needs `named_by`"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn behaviour_covers_must_be_items_of_the_operation() {
+    // DeleteTask's target is scoped by account: it has no other-project item.
+    let text = case("    covers: [isolation:other-project]\n    request:\n      params: {task_id: \"${unique}\"}\n    expect:\n      status: {any_of: [400, 404], why: w}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(out.contains("`isolation:other-project` is not"), "{out}");
+}
+
+#[test]
+fn a_probe_scope_must_scope_the_resource() {
+    let text = case("    request:\n      params: {task_id: \"${unique}\"}\n    expect:\n      status: {any_of: [400, 404], why: w}\n    then:\n      - name: p\n        probe: {resource: migration_task, id: x, scope: {project_id: \"${nope}\"}}\n        expect: {exists: false}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(
+        out.contains("`project_id` does not scope a `migration_task`"),
+        "{out}"
+    );
+    assert!(out.contains("nope"), "{out}");
+}
+
+#[test]
+fn behaviour_covers_need_probes() {
+    let text = case("    covers: [side-effect:success:delete]\n    request:\n      params: {task_id: \"${unique}\"}\n    expect:\n      status: {any_of: [400, 404], why: w}\n    then:\n      - name: p\n        probe: {resource: migration_task, id: x}\n        expect: {exists: true}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "side-effect:success:delete");
+    assert!(
+        out.contains(&format!("cases/t.yaml:{l}:{c}: `side-effect:success:delete` needs a probe step showing that something is gone")),
+        "{out}"
+    );
+}

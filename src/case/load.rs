@@ -309,6 +309,33 @@ impl CaseChecker<'_> {
             } else if let Some(why) = protocol_cover_mismatch(case, cover) {
                 self.err(&format!("/covers/{c}"), why);
             }
+            self.check_behaviour_probes(c, cover, case);
+        }
+    }
+
+    /// What a behaviour item claims is seen only by probing: after a refusal, another tenant's
+    /// request or a caller without permission, something must be probed to still exist; after
+    /// a success, something to be gone.
+    fn check_behaviour_probes(&mut self, c: usize, cover: &str, case: &Case) {
+        let want = if cover.starts_with("side-effect:success:") {
+            false
+        } else if ["authz:", "isolation:", "side-effect:refusal:"]
+            .iter()
+            .any(|p| cover.starts_with(p))
+        {
+            true
+        } else {
+            return;
+        };
+        let probed = std::iter::once(&case.step)
+            .chain(case.then.iter().map(|n| &n.step))
+            .any(|s| s.probe.is_some() && s.expect.exists == Some(want));
+        if !probed {
+            let what = if want { "still exists" } else { "is gone" };
+            self.err(
+                &format!("/covers/{c}"),
+                format!("`{cover}` needs a probe step showing that something {what}"),
+            );
         }
     }
 
@@ -366,6 +393,36 @@ impl CaseChecker<'_> {
             }
         }
         known.extend(state.returns.iter().cloned());
+    }
+
+    /// A probe's scope names places where requests name the resource's project.
+    fn check_probe_scope(&mut self, at: &str, probe: &Probe, known: &BTreeSet<String>) {
+        let namings: Vec<&str> = self
+            .service
+            .spec
+            .resources
+            .get(&probe.resource)
+            .and_then(|r| r.owner.as_ref())
+            .map(|o| o.named_by.iter().map(|n| n.name.as_str()).collect())
+            .unwrap_or_default();
+        for (name, value) in &probe.scope {
+            let pointer = format!("{at}/probe/scope/{}", escape_pointer(name));
+            if !namings.contains(&name.as_str()) {
+                let known_namings = if namings.is_empty() {
+                    "none".to_string()
+                } else {
+                    namings.join(", ")
+                };
+                self.err(
+                    &pointer,
+                    format!(
+                        "`{name}` does not scope a `{}` (the places that name its project: {known_namings})",
+                        probe.resource
+                    ),
+                );
+            }
+            self.check_vars(&pointer, value, known);
+        }
     }
 
     fn check_vars(&mut self, pointer: &str, template: &str, known: &BTreeSet<String>) {
@@ -468,6 +525,7 @@ impl CaseChecker<'_> {
                 );
             }
             self.check_vars(&format!("{at}/probe/id"), &probe.id, known);
+            self.check_probe_scope(at, probe, known);
             return;
         }
         if step.expect.exists.is_some() {

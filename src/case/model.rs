@@ -190,6 +190,10 @@ pub struct Probe {
     pub resource: String,
     /// Its id; may use `${var}`.
     pub id: String,
+    /// Where it lives, for a target that needs that to find it: its owner's project namings
+    /// (Workspace `project_id`). Values may use `${var}`; sent only when not empty.
+    #[serde(default)]
+    pub scope: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -23,11 +23,12 @@ use super::answer::{
 use super::params::check_all;
 use super::provider_states::{Made, Setup};
 use super::request::{decode_form, decode_pairs, first, random_chars, uuid, Incoming, LOWER_ALNUM};
-use super::rules::{decide_in, Decision};
+use super::rules::{apply_refusal_leaks, decide_in, Decision};
 use super::store::Record;
+use super::tenancy::{lacks_permission, Caller};
 use super::{Handled, Keys, Shared};
 use crate::auth::{alibaba_v1, alibaba_v3, AuthError, HttpParts};
-use crate::spec::model::{ErrorRole, OperationSpec, ParamIn, SigningScheme};
+use crate::spec::model::{ErrorRole, OperationSpec, ParamIn, SigningScheme, AUTHORIZATION_REFUSAL};
 use crate::spec::Service;
 
 pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
@@ -206,10 +207,10 @@ fn process<'a>(
     call.format = requested_format(service, first(&params, "Format"), call.v3);
 
     let caller = authenticate(sh, req, &query, &params, call)?;
-    if caller
-        .as_deref()
-        .is_some_and(|ak| sh.store.is_forbidden_key(ak))
-    {
+    let target_id = first(&params, &op.target.id_param);
+    if lacks_permission(&sh.store, op, caller.as_deref()) {
+        sh.store
+            .with(|t| apply_refusal_leaks(t, op, AUTHORIZATION_REFUSAL, target_id));
         return Err(by_role(
             service,
             Some(op),
@@ -225,8 +226,18 @@ fn process<'a>(
     })
     .map_err(|p| p.answer(service, Some(op)))?;
 
-    let target_id = first(&params, &op.target.id_param);
-    let decision = decide_in(&sh.store, &service.spec, op, target_id, &typed);
+    let who = Caller::of(
+        &sh.store,
+        &service.spec,
+        op,
+        caller.as_deref(),
+        |loc, name| match loc {
+            ParamIn::Query => first(&params, name).map(str::to_string),
+            ParamIn::Header => req.header(name).map(str::to_string),
+            ParamIn::Path => None,
+        },
+    );
+    let decision = decide_in(&sh.store, &service.spec, op, target_id, &typed, &who);
     match decision {
         Err(status) => Err(failure(service, op, status)),
         Ok(Decision::Error { code, .. }) => {

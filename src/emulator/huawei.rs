@@ -25,10 +25,13 @@ use super::answer::{
 };
 use super::params::{check_all, ParamProblem};
 use super::request::{decode_component, decode_pairs, first, hex32, Incoming};
-use super::rules::{decide_in, Decision};
+use super::rules::{apply_refusal_leaks, decide_in, Decision};
+use super::tenancy::{lacks_permission, Caller};
 use super::{split_path, Handled, Keys, Seg, Shared};
 use crate::auth::{huawei_aksk, AuthError, HttpParts};
-use crate::spec::model::{BodyKind, ErrorRole, OperationSpec, ParamIn, SigningScheme};
+use crate::spec::model::{
+    BodyKind, ErrorRole, OperationSpec, ParamIn, SigningScheme, AUTHORIZATION_REFUSAL,
+};
 use crate::spec::Service;
 
 pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
@@ -172,10 +175,13 @@ fn process(
         )
     })?;
     let caller = authenticate(sh, req, &query, call)?;
-    if caller
-        .as_deref()
-        .is_some_and(|ak| sh.store.is_forbidden_key(ak))
-    {
+    let target_id = path_params
+        .get(&op.target.id_param)
+        .and_then(|v| v.as_deref())
+        .or_else(|| first(&query, &op.target.id_param));
+    if lacks_permission(&sh.store, op, caller.as_deref()) {
+        sh.store
+            .with(|t| apply_refusal_leaks(t, op, AUTHORIZATION_REFUSAL, target_id));
         return Err(by_role(service, Some(op), ErrorRole::Forbidden, &[]));
     }
     // A path segment that is not UTF-8 is an invalid value of its parameter.
@@ -193,11 +199,18 @@ fn process(
     .map_err(|p| p.answer(service, Some(op)))?;
     check_body(req, service, op)?;
 
-    let target_id = path_params
-        .get(&op.target.id_param)
-        .and_then(|v| v.as_deref())
-        .or_else(|| first(&query, &op.target.id_param));
-    let decision = decide_in(&sh.store, &service.spec, op, target_id, &typed);
+    let who = Caller::of(
+        &sh.store,
+        &service.spec,
+        op,
+        caller.as_deref(),
+        |loc, name| match loc {
+            ParamIn::Path => path_params.get(name).cloned().flatten(),
+            ParamIn::Query => first(&query, name).map(str::to_string),
+            ParamIn::Header => req.header(name).map(str::to_string),
+        },
+    );
+    let decision = decide_in(&sh.store, &service.spec, op, target_id, &typed, &who);
     match decision {
         Err(status) => Err(super::alibaba_smc::failure(service, op, status)),
         Ok(Decision::Error { code, .. }) => Err(by_code(service, Some(op), &code, &[])),

@@ -11,11 +11,17 @@ pub const PROJECT: &str = "project";
 pub const APP_SERVER: &str = "app_server";
 
 /// `app server exists` {locked?} → {project_id, server_id}; `service fails` {status} → the same,
-/// the server marked to fail. Each setup makes a fresh project (32 hex digits, as Huawei
+/// the server marked to fail; `another project exists` → {other_project_id}, a project alone. Each setup makes a fresh project (32 hex digits, as Huawei
 /// project ids are) and a server (UUID) in it.
 pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
     s.require_resource(APP_SERVER)?;
     let mut made = Made::default();
+    if s.state.name == "another project exists" {
+        let other = hex32();
+        made.record(Record::new(PROJECT, &other));
+        made.value("other_project_id", other);
+        return Ok(made);
+    }
     let project_id = hex32();
     let server_id = uuid(false);
     if s.service.spec.resources.contains_key(PROJECT) {
@@ -27,6 +33,7 @@ pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
             s.bool("locked").unwrap_or(false),
         )
         .attr("project_id", project_id.as_str())
+        .in_project(project_id.as_str())
         .uses(PROJECT, &project_id);
     match s.state.name.as_str() {
         "app server exists" => made.record(server),

@@ -11,8 +11,9 @@
 //!
 //! Layout: `alibaba_smc` (RPC, V1/V3 signatures, JSON/XML), `huawei` (REST routing and the API
 //! gateway's AK/SK and token checks, shared by `huawei_sms` and `huawei_workspace`), `rules`
-//! (state rules over facts), `store` (resources), `provider_states` (the
-//! `/__conform/provider-states` endpoint).
+//! (state rules over facts), `store` (resources), `tenancy` (who a request acts for: resource
+//! owners and operation authorization), `provider_states` (the `/__conform/provider-states`
+//! endpoint).
 //!
 //! Provider states: `POST /__conform/provider-states` with
 //! `{"action":"setup","state":NAME,"params":{…,"service":SERVICE}}` answers the state's
@@ -50,6 +51,7 @@ mod provider_states;
 pub mod request;
 pub mod rules;
 pub mod store;
+pub mod tenancy;
 #[cfg(test)]
 mod tests;
 

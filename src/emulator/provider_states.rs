@@ -9,7 +9,8 @@
 //!   in `values.credentials`). Idempotent.
 //! - `{"action":"probe","resource":KIND,"id":ID}` → 200 `{"exists":bool}`; `KIND` is a
 //!   resource name of the specs (`source_server`, `replication_job`, `intermediate_instance`,
-//!   `migration_task`, `app_server`, …).
+//!   `migration_task`, `app_server`, …). An optional `"scope": {"project_id": P}` (a project
+//!   naming of the resource's `owner`) asks whether it exists in that project.
 //!
 //! Unknown states, actions or resources and parameters the spec does not allow → 400
 //! `{"error": "…"}`. Parameters are checked against the spec's `provider_states`: names, types,
@@ -33,6 +34,8 @@ use crate::spec::Service;
 
 /// The state that sets up an identity without permission.
 pub const CALLER_LACKS_PERMISSION: &str = "caller lacks permission";
+/// The state that sets up an identity of another account, with every permission there.
+pub const CALLER_OF_ANOTHER_ACCOUNT: &str = "caller of another account";
 
 /// A setup request, checked against the spec.
 pub(super) struct Setup<'a> {
@@ -309,7 +312,21 @@ fn check_value(
     Ok(typed)
 }
 
-/// A fresh identity in the shape of the service's platform.
+/// The identity a caller state hands out: without permission in the home account, or with
+/// every permission in a fresh account of its own. `None` for the other states.
+fn caller_state_identity(service: &Service, state: &str) -> Option<Identity> {
+    match state {
+        CALLER_LACKS_PERMISSION => Some(fresh_identity(service)),
+        CALLER_OF_ANOTHER_ACCOUNT => Some(Identity {
+            permitted: true,
+            account: format!("account-{}", random_chars(ALNUM, 16)),
+            ..fresh_identity(service)
+        }),
+        _ => None,
+    }
+}
+
+/// A fresh identity in the shape of the service's platform, without permission.
 fn fresh_identity(service: &Service) -> Identity {
     let (access_key_id, secret) = match service.spec.protocol {
         Protocol::AlibabaRpc => (
@@ -323,6 +340,7 @@ fn fresh_identity(service: &Service) -> Identity {
         secret,
         token: format!("MII{}", random_chars(ALNUM, 61)),
         permitted: false,
+        account: super::store::HOME_ACCOUNT.to_string(),
     }
 }
 
@@ -382,9 +400,9 @@ fn setup(sh: &Shared, request: &Value) -> Result<Value, String> {
     };
     // Short random ids can collide: make everything again until it all fits.
     for _ in 0..64 {
-        let mut made = if state.name == CALLER_LACKS_PERMISSION {
+        let mut made = if let Some(identity) = caller_state_identity(service, &state.name) {
             Made {
-                identity: Some(fresh_identity(service)),
+                identity: Some(identity),
                 ..Made::default()
             }
         } else {
@@ -525,5 +543,32 @@ fn probe(sh: &Shared, request: &Value) -> Result<Value, String> {
                 .join(", ")
         ));
     }
-    Ok(json!({"exists": sh.store.exists(resource, id)}))
+    let projects = probe_scope(request)?;
+    // In its scope: a resource of a project is there only in that project.
+    let exists = sh.store.get(resource, id).is_some_and(|r| {
+        projects
+            .iter()
+            .all(|p| r.project.as_deref().is_none_or(|own| own == *p))
+    });
+    Ok(json!({"exists": exists}))
+}
+
+/// The projects a probe's `scope` names. Every value is compared with the project the
+/// resource was made in, whatever the (possibly mutated) spec says: a probe is the provider's
+/// view, and lint checks the keys of the case files' scopes.
+fn probe_scope(request: &Value) -> Result<Vec<String>, String> {
+    let scope = match request.get("scope") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err("`scope` must be an object (e.g. {\"project_id\": …})".into()),
+    };
+    scope
+        .iter()
+        .map(|(name, value)| {
+            value
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("scope `{name}` must be a string"))
+        })
+        .collect()
 }

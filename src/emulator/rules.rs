@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::store::{Key, Record, Tables};
+use super::tenancy::Caller;
 use crate::spec::model::{Condition, Effect, OperationSpec, Outcome, ParamType, Rule, ServiceSpec};
 
 /// Something facts can be read from.
@@ -85,11 +86,15 @@ pub struct StoreFacts<'a> {
     pub target_id: Option<&'a str>,
     /// Parameters sent, typed (`param.<Name>` facts), by parameter name.
     pub params: &'a BTreeMap<String, Value>,
+    /// Who asks: a target of another account or project is not there for it.
+    pub caller: &'a Caller,
 }
 
 impl StoreFacts<'_> {
     fn target(&self) -> Option<&Record> {
-        self.tables.get(&self.op.target.resource, self.target_id?)
+        self.tables
+            .get(&self.op.target.resource, self.target_id?)
+            .filter(|r| self.caller.sees(self.service, r))
     }
 
     fn related(&self, name: &str) -> Option<&Record> {
@@ -103,6 +108,7 @@ impl StoreFacts<'_> {
                 };
             }
         }
+        self.target()?;
         self.tables
             .related(&self.op.target.resource, self.target_id?, kind)
     }
@@ -145,21 +151,24 @@ pub fn decide_in(
     op: &OperationSpec,
     target_id: Option<&str>,
     params: &BTreeMap<String, Value>,
+    caller: &Caller,
 ) -> Result<Decision, u16> {
     let kind = op.target.resource.as_str();
     store.with(|t| {
         if let Some(status) = target_id
             .and_then(|id| t.get(kind, id))
+            .filter(|r| caller.sees(service, r))
             .and_then(|r| r.fail_status)
         {
             return Err(status);
         }
-        Ok(decide_and_apply(t, service, op, target_id, params))
+        Ok(decide_and_apply_as(
+            t, service, op, target_id, params, caller,
+        ))
     })
 }
 
-/// Evaluates the operation's rules against the locked store and applies the winning rule's
-/// effects, all while the caller holds the lock.
+/// [`decide_and_apply_as`] for the configured credentials.
 pub fn decide_and_apply(
     tables: &mut Tables,
     service: &ServiceSpec,
@@ -167,30 +176,62 @@ pub fn decide_and_apply(
     target_id: Option<&str>,
     params: &BTreeMap<String, Value>,
 ) -> Decision {
-    let rule = {
+    decide_and_apply_as(tables, service, op, target_id, params, &Caller::home())
+}
+
+/// Evaluates the operation's rules against the locked store, as `caller` sees it, and applies
+/// the winning rule's effects (to a target the caller sees), all while the caller holds the lock.
+pub fn decide_and_apply_as(
+    tables: &mut Tables,
+    service: &ServiceSpec,
+    op: &OperationSpec,
+    target_id: Option<&str>,
+    params: &BTreeMap<String, Value>,
+    caller: &Caller,
+) -> Decision {
+    let (rule, seen_target) = {
         let facts = StoreFacts {
             tables,
             service,
             op,
             target_id,
             params,
+            caller,
         };
-        decide(&op.rules, &facts)
+        let seen = facts.target().map(|_| ());
+        (decide(&op.rules, &facts), seen)
     };
     let Some(rule) = rule else {
         return Decision::NoRule;
     };
     match &rule.then {
-        Outcome::Error(code) => Decision::Error {
-            rule: rule.id.clone(),
-            code: code.clone(),
-        },
+        Outcome::Error(code) => {
+            apply_refusal_leaks(tables, op, &rule.id, target_id);
+            Decision::Error {
+                rule: rule.id.clone(),
+                code: code.clone(),
+            }
+        }
         Outcome::Succeed(effects) => Decision::Success {
             rule: rule.id.clone(),
             removed: target_id
+                .filter(|_| seen_target.is_some())
                 .map(|id| apply_effects(tables, op, id, effects))
                 .unwrap_or_default(),
         },
+    }
+}
+
+/// The effects a mutant makes the refusal `refusal` (a rule id, or the authorization refusal)
+/// apply anyway, to the target the request names whoever owns it. None in an honest spec.
+pub fn apply_refusal_leaks(
+    tables: &mut Tables,
+    op: &OperationSpec,
+    refusal: &str,
+    target_id: Option<&str>,
+) {
+    if let (Some(effects), Some(id)) = (op.refusal_leaks.get(refusal), target_id) {
+        apply_effects(tables, op, id, effects);
     }
 }
 
@@ -491,6 +532,7 @@ mod tests {
             op: &drj,
             target_id: Some("j-1"),
             params: &facts_params,
+            caller: &Caller::home(),
         };
         assert_eq!(facts.fact("source"), Some(json!("s-1")));
         assert_eq!(facts.fact("target.Status"), Some(json!("Stopped")));
@@ -501,6 +543,19 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(t.contains("source_server", "s-1"));
+        assert_eq!(t.count("intermediate_instance"), 0);
+
+        // A refusal that leaks an effect (only mutants do): refused, and released all the same.
+        let mut leaky = drj.clone();
+        leaky
+            .refusal_leaks
+            .insert("status".into(), vec![Effect::ReleaseIntermediateResources]);
+        let mut t = seeded("Running");
+        assert!(matches!(
+            run(&mut t, &service, &leaky, "j-1", json!({"JobId": "j-1"})),
+            Decision::Error { .. }
+        ));
+        assert!(t.contains("replication_job", "j-1"));
         assert_eq!(t.count("intermediate_instance"), 0);
         t.check_consistency().unwrap();
     }

@@ -33,7 +33,14 @@ pub struct Record {
     pub dependents: BTreeSet<Key>,
     /// Deleting it answers this status (provider state `service fails`).
     pub fail_status: Option<u16>,
+    /// The account it belongs to (`None`: [`HOME_ACCOUNT`]).
+    pub account: Option<String>,
+    /// The project it belongs to, for resources scoped by project.
+    pub project: Option<String>,
 }
+
+/// The account of the configured credentials and of every resource a provider state makes.
+pub const HOME_ACCOUNT: &str = "home";
 
 impl Record {
     pub fn new(kind: impl Into<String>, id: impl Into<String>) -> Record {
@@ -44,7 +51,20 @@ impl Record {
             uses: Vec::new(),
             dependents: BTreeSet::new(),
             fail_status: None,
+            account: None,
+            project: None,
         }
+    }
+
+    /// Owned by this project (of the home account).
+    pub fn in_project(mut self, project: impl Into<String>) -> Record {
+        self.project = Some(project.into());
+        self
+    }
+
+    /// The account it belongs to.
+    pub fn account(&self) -> &str {
+        self.account.as_deref().unwrap_or(HOME_ACCOUNT)
     }
 
     pub fn attr(mut self, name: impl Into<String>, value: impl Into<Value>) -> Record {
@@ -67,14 +87,16 @@ impl Record {
     }
 }
 
-/// A caller whose requests authenticate but are not permitted (provider state
-/// `caller lacks permission`).
+/// A caller set up by a provider state: one without permission in the home account
+/// (`caller lacks permission`), or one of another account (`caller of another account`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub access_key_id: String,
     pub secret: String,
     pub token: String,
     pub permitted: bool,
+    /// The account it acts for ([`HOME_ACCOUNT`] or another).
+    pub account: String,
 }
 
 /// The tables, as seen inside [`Store::with`].
@@ -317,6 +339,14 @@ impl Store {
             .is_some_and(|i| !i.permitted)
     }
 
+    /// The account a caller acts for: an identity's, else (the configured credentials, or a
+    /// key no identity has) the home account.
+    pub fn account_of(&self, access_key_id: Option<&str>) -> String {
+        access_key_id
+            .and_then(|ak| self.tables.lock().identity(ak).map(|i| i.account.clone()))
+            .unwrap_or_else(|| HOME_ACCOUNT.to_string())
+    }
+
     /// The identity a token belongs to.
     pub fn identity_by_token(&self, token: &str) -> Option<Identity> {
         self.tables.lock().identity_by_token(token).cloned()
@@ -453,11 +483,15 @@ mod tests {
                 secret: "SK".into(),
                 token: "TOK".into(),
                 permitted: false,
+                account: "other".into(),
             })
         });
         assert_eq!(store.identity_secret("AK").as_deref(), Some("SK"));
         assert!(store.is_forbidden_key("AK"));
         assert!(!store.is_forbidden_key("other"));
+        assert_eq!(store.account_of(Some("AK")), "other");
+        assert_eq!(store.account_of(Some("unknown")), HOME_ACCOUNT);
+        assert_eq!(store.account_of(None), HOME_ACCOUNT);
         assert_eq!(store.identity_by_token("TOK").unwrap().access_key_id, "AK");
         store.with(|t| t.remove_identity("AK"));
         assert!(store.identity_by_token("TOK").is_none());

@@ -1773,3 +1773,52 @@ async fn protocol_details_follow_the_spec_data() {
     assert_eq!(env.hw("GET", &format!("/v3/tasks/{tid}")).await.status, 200);
     assert!(!env.probe("migration_task", &tid).await);
 }
+
+#[tokio::test]
+async fn tenancy_states_and_scoped_probes() {
+    let env = start().await;
+    let a = env.setup(WKS, "app server exists", json!({})).await;
+    let b = env.setup(WKS, "another project exists", json!({})).await;
+    let (server, project, other) = (
+        s(&a, "server_id"),
+        s(&a, "project_id"),
+        s(&b, "other_project_id"),
+    );
+    assert_ne!(project, other);
+    assert!(env.probe("project", other).await);
+    let scoped = |p: &str| json!({"action": "probe", "resource": "app_server", "id": server, "scope": {"project_id": p}});
+    assert_eq!(
+        env.states(scoped(project)).await.json()["exists"],
+        json!(true)
+    );
+    assert_eq!(
+        env.states(scoped(other)).await.json()["exists"],
+        json!(false)
+    );
+    // A scope value that is not a string is refused.
+    let r = env
+        .states(json!({"action": "probe", "resource": "app_server", "id": server, "scope": {"project_id": 7}}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    // Another account's caller: valid credentials, permitted; a different identity each time.
+    let c1 = env.setup(SMC, "caller of another account", json!({})).await;
+    let c2 = env
+        .setup("huawei-sms", "caller of another account", json!({}))
+        .await;
+    for c in [&c1, &c2] {
+        let creds = &c["credentials"];
+        assert!(
+            creds["access_key_id"]
+                .as_str()
+                .is_some_and(|k| !k.is_empty()),
+            "{c:?}"
+        );
+        assert!(creds["access_key_secret"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty()));
+    }
+    assert_ne!(
+        c1["credentials"]["access_key_id"],
+        c2["credentials"]["access_key_id"]
+    );
+}

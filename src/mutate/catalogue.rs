@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::spec::model::{Condition, ErrorEntry, Outcome, ParamType, Provenance};
+use crate::spec::model::{Condition, ErrorEntry, OperationSpec, Outcome, ParamType, Provenance};
 use crate::spec::Catalog;
 
 /// A change to the answers of one service (and operation, when given).
@@ -531,7 +531,124 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
         }
     }
     protocol::generate(&mut g);
+    tenancy_mutants(&mut g);
     g.out
+}
+
+/// Authorization, tenancy and side-effect mutants, generated from the spec data: an
+/// operation's `authorization` not enforced; a target resource's `owner` ignored (another
+/// account or project deletes it), or one of its project namings ignored; and each refusal
+/// (every refusing rule, and the authorization refusal) applying one of the effects the
+/// operation's successes have (it answers the refusal, and deletes all the same).
+fn tenancy_mutants(g: &mut Gen<'_>) {
+    for (svc, service) in &g.base.services {
+        let targets: std::collections::BTreeSet<&String> = service
+            .operations
+            .values()
+            .map(|o| &o.spec.target.resource)
+            .collect();
+        for (res, resource) in &service.spec.resources {
+            let Some(owner) = resource.owner.as_ref().filter(|_| targets.contains(res)) else {
+                continue;
+            };
+            owner_mutants(g, svc, res, owner);
+        }
+        for (op_name, op) in &service.operations {
+            if let Some(a) = &op.spec.authorization {
+                g.spec(
+                    format!("{svc}/{op_name}/authorization/not-enforced"),
+                    format!("{op_name} lets a caller without permission act"),
+                    &a.source,
+                    on_operation(svc, op_name, |o| o.authorization = None),
+                );
+            }
+            refusal_leak_mutants(g, svc, op_name, &op.spec);
+        }
+    }
+}
+
+/// An edit of a resource's `owner`.
+type OwnerEdit = Box<dyn Fn(&mut Option<crate::spec::model::Owner>)>;
+
+fn owner_mutants(g: &mut Gen<'_>, svc: &str, res: &str, owner: &crate::spec::model::Owner) {
+    let on_owner = |f: OwnerEdit| {
+        let (svc, res) = (svc.to_string(), res.to_string());
+        move |c: &mut Catalog| match c
+            .services
+            .get_mut(&svc)
+            .and_then(|s| s.spec.resources.get_mut(&res))
+        {
+            Some(r) => {
+                f(&mut r.owner);
+                true
+            }
+            None => false,
+        }
+    };
+    let scope = format!("{:?}", owner.scope).to_ascii_lowercase();
+    g.spec(
+        format!("{svc}/resource:{res}/owner-ignored"),
+        format!("{svc} lets a request of another {scope} act on its {res} resources"),
+        &owner.source,
+        on_owner(Box::new(|o| *o = None)),
+    );
+    for (i, naming) in owner.named_by.iter().enumerate() {
+        let place = format!("{:?}:{}", naming.location, naming.name).to_ascii_lowercase();
+        g.spec(
+            format!("{svc}/resource:{res}/owner-ignores-{place}"),
+            format!(
+                "{svc} does not check the project a request names in {} `{}` against its {res} resources",
+                format!("{:?}", naming.location).to_ascii_lowercase(),
+                naming.name
+            ),
+            &naming.source,
+            on_owner(Box::new(move |o| {
+                if let Some(o) = o {
+                    o.named_by.remove(i);
+                }
+            })),
+        );
+    }
+}
+
+fn refusal_leak_mutants(g: &mut Gen<'_>, svc: &str, op_name: &str, op: &OperationSpec) {
+    use crate::spec::model::{Effect, AUTHORIZATION_REFUSAL};
+    let mut effects: Vec<Effect> = Vec::new();
+    for rule in &op.rules {
+        if let Outcome::Succeed(es) = &rule.then {
+            for e in es {
+                if *e != Effect::Nothing && !effects.contains(e) {
+                    effects.push(*e);
+                }
+            }
+        }
+    }
+    let mut refusals: Vec<(String, String)> = op
+        .rules
+        .iter()
+        .filter(|r| matches!(r.then, Outcome::Error(_)))
+        .map(|r| (r.id.clone(), r.source.clone()))
+        .collect();
+    if let Some(a) = &op.authorization {
+        refusals.push((AUTHORIZATION_REFUSAL.to_string(), a.source.clone()));
+    }
+    for (refusal, source) in refusals {
+        for effect in &effects {
+            let (refusal2, effect) = (refusal.clone(), *effect);
+            let name = format!("{effect:?}");
+            g.spec(
+                format!("{svc}/{op_name}/refusal:{refusal}/also-{name}"),
+                format!("{op_name} refuses under `{refusal}` but applies {name} all the same"),
+                &source,
+                on_operation(svc, op_name, move |o| {
+                    o.refusal_leaks
+                        .entry(refusal2.clone())
+                        .or_default()
+                        .push(effect)
+                }),
+            );
+        }
+    }
 }
 
 /// An entry of an operation's error catalogue (or the service's, without an operation).

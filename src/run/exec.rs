@@ -246,37 +246,7 @@ impl RunContext {
         states: Option<&StatesClient<'_>>,
     ) -> StepEnd {
         if let Some(probe) = &step.probe {
-            let Some(states) = states else {
-                return StepEnd::Skipped(
-                    "a probe step needs the target's provider-state URL".into(),
-                );
-            };
-            let id = match vars::render(&probe.id, vars) {
-                Ok(id) => id,
-                Err(e) => {
-                    return StepEnd::Failed(
-                        vec![Failure::new("case", "probe/id", "a value", e)],
-                        None,
-                    )
-                }
-            };
-            return match (states.probe(&probe.resource, &id).await, step.expect.exists) {
-                (Ok(got), Some(want)) if got == want => StepEnd::Passed,
-                (Ok(got), want) => StepEnd::Failed(
-                    vec![Failure::new(
-                        "probe",
-                        format!("{} {id}", probe.resource),
-                        if want == Some(true) { "exists" } else { "gone" },
-                        if got { "exists" } else { "gone" },
-                    )],
-                    None,
-                ),
-                (Err(StateError::Unsupported(why)), _) => StepEnd::Skipped(format!("probe: {why}")),
-                (Err(StateError::Failed(why)), _) => StepEnd::Failed(
-                    vec![Failure::new("probe", &probe.resource, "an answer", why)],
-                    None,
-                ),
-            };
+            return run_probe(probe, step.expect.exists, vars, states).await;
         }
         let op_name = step.operation.as_deref().unwrap_or(default_op);
         let Some(op) = service.operations.get(op_name) else {
@@ -706,6 +676,50 @@ fn request_id_mirror_check(service: &Service, answer: &Answer, body: &Value) -> 
         .get(name.as_str())
         .and_then(|v| v.to_str().ok());
     check::request_id::check_mirror(name, header, body, pointer)
+}
+
+/// A probe step: asks the provider-state endpoint whether the resource (in its scope) exists.
+async fn run_probe(
+    probe: &crate::case::model::Probe,
+    want: Option<bool>,
+    vars: &Vars,
+    states: Option<&StatesClient<'_>>,
+) -> StepEnd {
+    let Some(states) = states else {
+        return StepEnd::Skipped("a probe step needs the target's provider-state URL".into());
+    };
+    let render = |at: String, template: &str| {
+        vars::render(template, vars)
+            .map_err(|e| StepEnd::Failed(vec![Failure::new("case", at, "a value", e)], None))
+    };
+    let id = match render("probe/id".into(), &probe.id) {
+        Ok(id) => id,
+        Err(end) => return end,
+    };
+    let mut scope = Map::new();
+    for (name, template) in &probe.scope {
+        match render(format!("probe/scope/{name}"), template) {
+            Ok(v) => scope.insert(name.clone(), Value::String(v)),
+            Err(end) => return end,
+        };
+    }
+    match (states.probe(&probe.resource, &id, &scope).await, want) {
+        (Ok(got), Some(want)) if got == want => StepEnd::Passed,
+        (Ok(got), want) => StepEnd::Failed(
+            vec![Failure::new(
+                "probe",
+                format!("{} {id}", probe.resource),
+                if want == Some(true) { "exists" } else { "gone" },
+                if got { "exists" } else { "gone" },
+            )],
+            None,
+        ),
+        (Err(StateError::Unsupported(why)), _) => StepEnd::Skipped(format!("probe: {why}")),
+        (Err(StateError::Failed(why)), _) => StepEnd::Failed(
+            vec![Failure::new("probe", &probe.resource, "an answer", why)],
+            None,
+        ),
+    }
 }
 
 #[cfg(test)]

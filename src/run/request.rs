@@ -416,8 +416,12 @@ fn huawei(
     {
         headers.push(("Content-Type".into(), "application/json".into()));
     }
-    // The Workspace SDK sends (and signs) the project of its credentials.
-    if let Some((_, project)) = params.get("project_id") {
+    // The Workspace SDK sends (and signs) the project of its credentials; a case may name
+    // another (tenant isolation), and then only its own is sent.
+    let case_names_project = headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("x-project-id"));
+    if let (Some((_, project)), false) = (params.get("project_id"), case_names_project) {
         headers.push(("X-Project-Id".into(), project.clone()));
     }
     let mode = req.auth;

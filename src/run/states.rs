@@ -1,7 +1,8 @@
 //! The provider-state protocol (Pact style): before a case the harness POSTs
 //! `{"action":"setup","state":NAME,"params":{...}}` to the target's provider-state URL and gets
 //! back a JSON object of values (and maybe `credentials`); `"action":"teardown"` (with the
-//! values setup returned) after; `{"action":"probe","resource":R,"id":ID}` → `{"exists":bool}`.
+//! values setup returned) after; `{"action":"probe","resource":R,"id":ID}` → `{"exists":bool}`
+//! (with `"scope":{"project_id":…}` for a resource that lives in a project).
 
 use serde_json::{json, Map, Value};
 
@@ -123,10 +124,18 @@ impl StatesClient<'_> {
         .map(|_| ())
     }
 
-    pub async fn probe(&self, resource: &str, id: &str) -> Result<bool, StateError> {
-        let v = self
-            .post(&json!({"action": "probe", "resource": resource, "id": id}))
-            .await?;
+    /// Whether the resource exists; `scope` (where it lives: its project) is sent when not empty.
+    pub async fn probe(
+        &self,
+        resource: &str,
+        id: &str,
+        scope: &Map<String, Value>,
+    ) -> Result<bool, StateError> {
+        let mut body = json!({"action": "probe", "resource": resource, "id": id});
+        if !scope.is_empty() {
+            body["scope"] = Value::Object(scope.clone());
+        }
+        let v = self.post(&body).await?;
         v.get("exists")
             .and_then(Value::as_bool)
             .ok_or_else(|| StateError::Failed(format!("probe answer {v} has no boolean `exists`")))

@@ -362,6 +362,7 @@ fn check_service(catalog: &Catalog, service: &Service, doc: &Located, diags: &mu
             }
         }
     }
+    check_owners(spec, doc, diags);
     for (i, state) in spec.provider_states.iter().enumerate() {
         if spec.provider_states[..i]
             .iter()
@@ -399,6 +400,25 @@ fn check_service(catalog: &Catalog, service: &Service, doc: &Located, diags: &mu
                     ));
                 }
             }
+        }
+    }
+}
+
+/// A resource scoped by project says where requests name it, and only such a resource does.
+fn check_owners(spec: &ServiceSpec, doc: &Located, diags: &mut Diagnostics) {
+    for (name, r) in &spec.resources {
+        let Some(owner) = &r.owner else { continue };
+        let pointer = format!("/resources/{}/owner", escape_pointer(name));
+        match (owner.scope, owner.named_by.is_empty()) {
+            (OwnerScope::Project, true) => diags.push(doc.error_at(
+                &pointer,
+                "`scope: project` needs `named_by`: where a request names its project",
+            )),
+            (OwnerScope::Account, false) => diags.push(doc.error_at(
+                &format!("{pointer}/named_by"),
+                "`named_by` is for `scope: project` (an account comes from the credentials)",
+            )),
+            _ => {}
         }
     }
 }

@@ -292,6 +292,42 @@ pub struct Resource {
     /// Attributes with a documented set of values.
     #[serde(default)]
     pub attributes: BTreeMap<String, Attribute>,
+    /// What it belongs to (an account, a project): a request acting for another never touches it.
+    #[serde(default)]
+    pub owner: Option<Owner>,
+    pub source: Source,
+}
+
+/// The tenancy of a resource: it belongs to the account that made it and, with `scope:
+/// project`, to one project of that account. To a request acting for another account or
+/// project it does not exist.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Owner {
+    pub scope: OwnerScope,
+    /// How a request names the project it acts in (`scope: project`): every naming a request
+    /// carries must be the resource's project.
+    #[serde(default)]
+    pub named_by: Vec<ScopeNaming>,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OwnerScope {
+    /// The caller's account (from its credentials).
+    Account,
+    /// The caller's account and the project the request names.
+    Project,
+}
+
+/// A place a request names its project: a path or query parameter, or a header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeNaming {
+    #[serde(rename = "in")]
+    pub location: ParamIn,
+    pub name: String,
     pub source: Source,
 }
 
@@ -354,6 +390,27 @@ pub struct OperationSpec {
     pub target: Target,
     /// State rules, tried in order; the first whose `when` holds decides.
     pub rules: Vec<Rule>,
+    /// Who may call it: a caller without the permission is refused (the catalogue's
+    /// `forbidden` error) before any rule, and nothing changes.
+    #[serde(default)]
+    pub authorization: Option<Authorization>,
+    /// Effects a refusal applies anyway, by refusal (a rule id, or [`AUTHORIZATION_REFUSAL`]).
+    /// Never in a file: only mutants set it (a refusal with a side effect).
+    #[serde(skip)]
+    pub refusal_leaks: BTreeMap<String, Vec<Effect>>,
+    pub source: Source,
+}
+
+/// The key of [`OperationSpec::refusal_leaks`] for the refusal of a caller without permission.
+pub const AUTHORIZATION_REFUSAL: &str = "authorization";
+
+/// The permission an operation needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authorization {
+    /// The permission's name where documented (`workspace:server:delete`).
+    #[serde(default)]
+    pub permission: Option<String>,
     pub source: Source,
 }
 
