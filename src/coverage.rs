@@ -104,6 +104,9 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
             );
         }
     }
+    for (id, description, source) in signing_items(service, op) {
+        push(id, description, &source, true);
+    }
     for rule in &op.rules {
         push(
             format!("rule:{}", rule.id),
@@ -124,6 +127,84 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
         }
     }
     dedup(items)
+}
+
+/// The situations of a signing scheme over one method, with what each one means.
+fn signing_situations(
+    signing: &crate::spec::model::Signing,
+    op: &OperationSpec,
+) -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![
+        ("accepted", "a correctly signed request is accepted"),
+        (
+            "forged",
+            "a signature made with a wrong secret (an invalid token) is refused",
+        ),
+        (
+            "unsigned",
+            "a request without signature or token is refused",
+        ),
+    ];
+    if signing.scheme.keyed() {
+        out.push((
+            "unknown-key",
+            "a signature made with an unknown access key is refused",
+        ));
+        out.push(("expired", "a signature outside the time window is refused"));
+    }
+    if signing.nonce {
+        out.push((
+            "replayed",
+            "a signed request sent again with the same nonce is refused",
+        ));
+    }
+    let limited_token = op
+        .request
+        .parameters
+        .iter()
+        .any(|p| p.credential && p.max_length.is_some() && documented(&p.source));
+    if !signing.scheme.keyed() && limited_token {
+        out.push((
+            "oversized",
+            "a token longer than the documented maximum is refused and changes nothing",
+        ));
+    }
+    out
+}
+
+/// The signing items of an operation, from its service's `signing` list:
+/// `signing:<scheme>:<method>:<situation>` for every method the scheme comes with, and
+/// `signing:<scheme>:signs:<part>` for every part its signature covers.
+fn signing_items(service: &Service, op: &OperationSpec) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for signing in service
+        .spec
+        .signing
+        .iter()
+        .filter(|s| documented(&s.source))
+    {
+        let scheme = signing.scheme.as_str();
+        for method in signing.methods_for(&op.request.methods) {
+            for (situation, what) in signing_situations(signing, op) {
+                out.push((
+                    format!(
+                        "signing:{scheme}:{}:{situation}",
+                        method.to_ascii_lowercase()
+                    ),
+                    format!("{scheme} over {method}: {what}"),
+                    signing.source.clone(),
+                ));
+            }
+        }
+        for part in &signing.signs {
+            out.push((
+                format!("signing:{scheme}:signs:{}", part.as_str()),
+                format!("{scheme}: the signature covers the {}", part.as_str()),
+                signing.source.clone(),
+            ));
+        }
+    }
+    out
 }
 
 /// One item per id (a code can answer several roles, e.g. the gateway's `APIGW.0301`).

@@ -71,11 +71,13 @@ pub fn sign(
         ),
     ];
     let all: Vec<(String, String)> = params.iter().chain(added.iter()).cloned().collect();
-    let sig = signature(method, &all, creds.secret.expose());
+    let sts = string_to_sign(method, &all);
+    let sig = sign_string(&sts, creds.secret.expose());
     added.push(("Signature".into(), sig));
     Signed {
         query: added,
         headers: Vec::new(),
+        string_to_sign: sts,
     }
 }
 

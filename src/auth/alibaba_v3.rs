@@ -94,7 +94,8 @@ pub fn sign(
     // Every name comes from `to_sign`, so no signed header can be missing.
     let canonical = canonical_request(&signing_parts, &names, &body_hash)
         .expect("all signed headers are present");
-    let sig = signature(&string_to_sign(&canonical), creds.secret.expose());
+    let sts = string_to_sign(&canonical);
+    let sig = signature(&sts, creds.secret.expose());
     let mut headers = added;
     headers.push((
         "Authorization".into(),
@@ -107,6 +108,7 @@ pub fn sign(
     Signed {
         query: Vec::new(),
         headers,
+        string_to_sign: sts,
     }
 }
 

@@ -81,17 +81,17 @@ pub fn signature(string_to_sign: &str, secret: &str) -> String {
     hex::encode(hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()))
 }
 
-/// Signs a request. The caller sets `Host` in `parts.headers`; the signed headers are `host`,
-/// `x-sdk-date`, and `content-type` and `x-project-id` when `parts.headers` has them. Returns the
-/// `X-Sdk-Date` and `Authorization` headers to add (`parts.headers` should not already contain
-/// them).
+/// Signs a request as the Python SDK does: every header of `parts.headers` whose name has no
+/// `_` is signed (`host`, `content-type`, `user-agent`, `x-project-id`, ...), and `x-sdk-date`.
+/// The caller sets `Host` in `parts.headers`. Returns the `X-Sdk-Date` and `Authorization`
+/// headers to add (`parts.headers` should not already contain them).
 pub fn sign(parts: &HttpParts<'_>, creds: &Credentials, ctx: &SigningContext) -> Signed {
     let date = ctx.now.format(DATE_FORMAT).to_string();
     let mut to_sign: Vec<(String, String)> = parts
         .headers
         .iter()
         .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-        .filter(|(n, _)| n == "host" || n == "content-type" || n == "x-project-id")
+        .filter(|(n, _)| !n.contains('_') && n != "x-sdk-date" && n != "authorization")
         .collect();
     to_sign.push(("x-sdk-date".into(), date.clone()));
     to_sign.sort();
@@ -109,8 +109,10 @@ pub fn sign(parts: &HttpParts<'_>, creds: &Credentials, ctx: &SigningContext) ->
         names.join(";"),
         hashed_payload(parts)
     );
-    let sig = signature(&string_to_sign(&canonical, &date), creds.secret.expose());
+    let sts = string_to_sign(&canonical, &date);
+    let sig = signature(&sts, creds.secret.expose());
     Signed {
+        string_to_sign: sts,
         query: Vec::new(),
         headers: vec![
             ("X-Sdk-Date".into(), date),
@@ -137,6 +139,22 @@ pub fn verify(
     keys: &dyn KeyStore,
     now: DateTime<Utc>,
 ) -> Result<String, AuthError> {
+    verify_over(parts, keys, now, None)
+}
+
+/// The headers the signing guide's example signs: what a verifier that ignores the request's
+/// `SignedHeaders` would assume (see [`verify_over`]).
+pub const GUIDE_SIGNED_HEADERS: [&str; 3] = ["content-type", "host", "x-sdk-date"];
+
+/// [`verify`], except that with `fixed_headers` the canonical headers are those instead of the
+/// request's `SignedHeaders` (the shortcut of a verifier that reads a fixed set; the emulator
+/// takes it when the spec says the signature does not cover the request's own list).
+pub fn verify_over(
+    parts: &HttpParts<'_>,
+    keys: &dyn KeyStore,
+    now: DateTime<Utc>,
+    fixed_headers: Option<&[&str]>,
+) -> Result<String, AuthError> {
     let auth = parts.required_header("Authorization")?;
     let fields = parse_auth_fields(strip_algorithm(auth, ALGORITHM)?)?;
     let field = |name: &'static str| {
@@ -146,7 +164,10 @@ pub fn verify(
             .ok_or_else(|| AuthError::Missing(name.to_string()))
     };
     let access_key_id = field("Access")?;
-    let signed_headers = parse_signed_headers(field("SignedHeaders")?)?;
+    let mut signed_headers = parse_signed_headers(field("SignedHeaders")?)?;
+    if let Some(fixed) = fixed_headers {
+        signed_headers = fixed.iter().map(|h| h.to_string()).collect();
+    }
     let given = field("Signature")?;
     let sdk_date = parts.required_header("X-Sdk-Date")?;
     let date = parse_date(sdk_date)?;

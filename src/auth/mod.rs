@@ -136,6 +136,8 @@ impl<'a> HttpParts<'a> {
 pub struct Signed {
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
+    /// The string that was signed (no secret in it): what a server names in its mismatch error.
+    pub string_to_sign: String,
 }
 
 /// The time and nonce a signature is made with; fixed values make signatures reproducible.

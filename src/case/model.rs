@@ -123,6 +123,15 @@ pub struct Request {
     /// Alibaba: `false` sends no `Format`, to test the documented default.
     #[serde(default = "yes")]
     pub send_format: bool,
+    /// Query parameters beyond the operation's (signed with the rest), e.g. the legacy SDK's
+    /// empty `SignatureType`. Values may use `${var}`; never credentials.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// Alibaba: the operation's parameters (and `query`) travel in an
+    /// `application/x-www-form-urlencoded` body instead of the query string; V1 signs them
+    /// merged with the query.
+    #[serde(default)]
+    pub form_params: bool,
 }
 
 fn yes() -> bool {
@@ -141,6 +150,8 @@ impl Default for Request {
             auth: AuthMode::Default,
             signing: None,
             send_format: true,
+            query: BTreeMap::new(),
+            form_params: false,
         }
     }
 }
@@ -170,6 +181,12 @@ pub enum AuthMode {
     Replayed,
     /// Signed correctly with an access key the target does not know.
     UnknownKey,
+    /// Signed over an empty body, then sent with the step's `body` (V3, AK/SK): the body is
+    /// not what was signed.
+    TamperedBody,
+    /// An `X-Auth-Token` one character longer than the operation's documented maximum (the
+    /// target's token, padded), whatever the target signs with.
+    OversizedToken,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -20,6 +20,8 @@ pub struct Built {
     pub url: url::Url,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The string the harness signed (no secret in it), for `${string_to_sign}`.
+    pub string_to_sign: Option<String>,
 }
 
 impl Built {
@@ -145,16 +147,30 @@ fn signing_of(
     Ok(mode)
 }
 
+/// What a step's request is built from.
+pub struct StepInput<'a> {
+    pub service: &'a Service,
+    pub op: &'a OperationSpec,
+    pub target: &'a ServiceTarget,
+    pub creds: &'a CaseCredentials,
+    pub req: &'a Request,
+    pub vars: &'a Vars,
+    pub format: Option<Format>,
+}
+
+/// The request before the protocol lays it out: method, headers, body, the operation's
+/// parameters and the case's extra query parameters.
+struct Draft {
+    method: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    params: BTreeMap<String, (ParamIn, String)>,
+    extra_query: Vec<(String, String)>,
+}
+
 /// Builds the request of one step.
-pub fn build(
-    service: &Service,
-    op: &OperationSpec,
-    target: &ServiceTarget,
-    creds_in: &CaseCredentials,
-    req: &Request,
-    vars: &Vars,
-    format: Option<Format>,
-) -> Result<Built, BuildError> {
+pub fn build(input: &StepInput<'_>) -> Result<Built, BuildError> {
+    let (op, req, vars) = (input.op, input.req, input.vars);
     let params = parameters(op, req, vars)?;
     let method = req.method.clone().unwrap_or_else(|| {
         op.request
@@ -182,48 +198,103 @@ pub fn build(
             headers.push((name.clone(), value.clone()));
         }
     }
-    match service.spec.protocol {
-        Protocol::AlibabaRpc => alibaba(
-            service, op, target, creds_in, req, &params, method, headers, body, format,
-        ),
-        Protocol::HuaweiRest => huawei(
-            op, target, creds_in, req, vars, &params, method, headers, body,
-        ),
+    let mut extra_query = Vec::new();
+    for (name, value) in &req.query {
+        let value = vars::render(value, vars)
+            .map_err(|e| BuildError::Case(format!("query `{name}`: {e}")))?;
+        extra_query.push((name.clone(), value));
+    }
+    let draft = Draft {
+        method,
+        headers,
+        body,
+        params,
+        extra_query,
+    };
+    match input.service.spec.protocol {
+        Protocol::AlibabaRpc => alibaba(input, draft),
+        Protocol::HuaweiRest => huawei(input, draft),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn alibaba(
-    service: &Service,
-    op: &OperationSpec,
-    target: &ServiceTarget,
-    creds_in: &CaseCredentials,
-    req: &Request,
-    params: &BTreeMap<String, (ParamIn, String)>,
-    method: String,
-    mut headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    format: Option<Format>,
-) -> Result<Built, BuildError> {
-    let action = req
-        .action
-        .clone()
-        .or_else(|| op.request.action.clone())
-        .unwrap_or_default();
-    let version = service.spec.version.clone().unwrap_or_default();
-    let format_name = format.map(|f| f.as_str().to_ascii_uppercase());
-    let mut query: Vec<(String, String)> = params
+/// The body to sign: empty for `tampered-body` (the real one is sent after signing).
+fn body_to_sign(mode: AuthMode, body: &[u8]) -> Result<&[u8], BuildError> {
+    match mode {
+        AuthMode::TamperedBody if body.is_empty() => Err(BuildError::Case(
+            "auth `tampered-body` needs a `body` to send".into(),
+        )),
+        AuthMode::TamperedBody => Ok(&[]),
+        _ => Ok(body),
+    }
+}
+
+/// The operation's query parameters with the case's extra ones, and the region.
+fn alibaba_parameters(input: &StepInput<'_>, draft: &Draft) -> Vec<(String, String)> {
+    let mut own: Vec<(String, String)> = draft
+        .params
         .iter()
         .filter(|(_, (l, _))| *l == ParamIn::Query)
         .map(|(k, (_, v))| (k.clone(), v.clone()))
+        .chain(draft.extra_query.iter().cloned())
         .collect();
-    if let Some(region) = &target.region {
-        query.push(("RegionId".into(), region.clone()));
+    if let Some(region) = &input.target.region {
+        own.push(("RegionId".into(), region.clone()));
     }
+    own
+}
+
+/// RFC 3986 `k=v&…`, the RPC encoding of the query and of a form body (it must match what
+/// was signed: `%20` for space).
+fn rpc_encoded(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", auth::encode::rfc3986(k), auth::encode::rfc3986(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The common parameters (V1: `Action`, `Version`, `Format`; V3: only a `Format` that differs
+/// from the V3 default), appended to `query`.
+fn alibaba_common(
+    input: &StepInput<'_>,
+    v3: bool,
+    action: &str,
+    query: &mut Vec<(String, String)>,
+) {
+    let spec = &input.service.spec;
+    let format_name = input
+        .format
+        .filter(|_| input.req.send_format)
+        .map(|f| f.as_str().to_ascii_uppercase());
+    if v3 {
+        let v3_default = spec
+            .formats
+            .as_ref()
+            .map(|f| f.v3_default.to_ascii_uppercase());
+        if let Some(f) = format_name.filter(|f| Some(f) != v3_default.as_ref()) {
+            query.push(("Format".into(), f));
+        }
+    } else {
+        query.push(("Action".into(), action.to_string()));
+        query.push(("Version".into(), spec.version.clone().unwrap_or_default()));
+        if let Some(f) = format_name {
+            query.push(("Format".into(), f));
+        }
+    }
+}
+
+fn alibaba(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError> {
+    let (req, target) = (input.req, input.target);
+    let action = req
+        .action
+        .clone()
+        .or_else(|| input.op.request.action.clone())
+        .unwrap_or_default();
+    let version = input.service.spec.version.clone().unwrap_or_default();
+    let own = alibaba_parameters(input, &draft);
     let mut url = target.base_url.clone();
     url.set_path("/");
-    let host = host_of(&url);
-    let signing = signing_of(target, req, creds_in)?;
+    let signing = signing_of(target, req, input.creds)?;
     if !matches!(
         signing,
         SigningMode::V1 | SigningMode::V3 | SigningMode::None
@@ -233,28 +304,24 @@ fn alibaba(
         )));
     }
     let v3 = signing == SigningMode::V3;
-    let format_name = if req.send_format { format_name } else { None };
-    if v3 {
-        // V3 carries the action in headers; Format only when it differs from the V3 default.
-        let v3_default = service
-            .spec
-            .formats
-            .as_ref()
-            .map(|f| f.v3_default.to_ascii_uppercase());
-        if let Some(f) = &format_name {
-            if Some(f) != v3_default.as_ref() {
-                query.push(("Format".into(), f.clone()));
-            }
-        }
+    // `form_params`: the operation's parameters travel in a form body, V1 signs them merged
+    // with the query.
+    let (mut query, form) = if req.form_params {
+        (Vec::new(), own)
     } else {
-        query.push(("Action".into(), action.clone()));
-        query.push(("Version".into(), version.clone()));
-        if let Some(f) = &format_name {
-            query.push(("Format".into(), f.clone()));
-        }
+        (own, Vec::new())
+    };
+    if req.form_params {
+        draft.body = rpc_encoded(&form).into_bytes();
+        draft.headers.push((
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
     }
-    let auth_mode = req.auth;
-    match (signing, auth_mode) {
+    alibaba_common(input, v3, &action, &mut query);
+    let mut string_to_sign = None;
+    let mode = req.auth;
+    match (signing, mode) {
         (SigningMode::None, AuthMode::Default) => {}
         (SigningMode::None, m) => {
             return Err(BuildError::Unsupported(format!(
@@ -263,36 +330,50 @@ fn alibaba(
         }
         (_, AuthMode::None) => {
             if v3 {
-                headers.push(("x-acs-action".into(), action));
-                headers.push(("x-acs-version".into(), version));
+                draft.headers.push(("x-acs-action".into(), action));
+                draft.headers.push(("x-acs-version".into(), version));
             }
         }
+        (_, AuthMode::OversizedToken) => {
+            return Err(BuildError::Case(
+                "auth `oversized-token` applies to X-Auth-Token services".into(),
+            ))
+        }
+        (SigningMode::V1, AuthMode::TamperedBody) => {
+            return Err(BuildError::Case(
+                "auth `tampered-body` needs a scheme that signs the body (V3)".into(),
+            ))
+        }
         (SigningMode::V1, mode) => {
+            let signed_params: Vec<(String, String)> =
+                query.iter().chain(form.iter()).cloned().collect();
             let signed = auth::alibaba_v1::sign(
-                &method,
-                &query,
-                &creds(creds_in, mode)?,
+                &draft.method,
+                &signed_params,
+                &creds(input.creds, mode)?,
                 &signing_context(mode),
             );
             query.extend(signed.query);
+            string_to_sign = Some(signed.string_to_sign);
         }
         (SigningMode::V3, mode) => {
-            headers.push(("host".into(), host.clone()));
+            draft.headers.push(("host".into(), host_of(&url)));
             let parts = HttpParts {
-                method: &method,
+                method: &draft.method,
                 path: "/",
                 query: &query,
-                headers: &headers,
-                body: &body,
+                headers: &draft.headers,
+                body: body_to_sign(mode, &draft.body)?,
             };
             let signed = auth::alibaba_v3::sign(
                 &parts,
                 &action,
                 &version,
-                &creds(creds_in, mode)?,
+                &creds(input.creds, mode)?,
                 &signing_context(mode),
             );
-            headers.extend(signed.headers);
+            draft.headers.extend(signed.headers);
+            string_to_sign = Some(signed.string_to_sign);
         }
         (m, _) => {
             return Err(BuildError::Unsupported(format!(
@@ -303,64 +384,90 @@ fn alibaba(
     if let Some(p) = &req.path {
         url.set_path(p);
     }
-    // The RPC encoding of the query must match what was signed: RFC 3986, `%20` for space.
-    let encoded: Vec<String> = query
-        .iter()
-        .map(|(k, v)| format!("{}={}", auth::encode::rfc3986(k), auth::encode::rfc3986(v)))
-        .collect();
-    let joined = encoded.join("&");
-    url.set_query(if joined.is_empty() {
-        None
-    } else {
-        Some(&joined)
-    });
+    let joined = rpc_encoded(&query);
+    url.set_query((!joined.is_empty()).then_some(joined.as_str()));
     Ok(Built {
-        method,
+        method: draft.method,
         url,
-        headers,
-        body,
+        headers: draft.headers,
+        body: draft.body,
+        string_to_sign,
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn huawei(
-    op: &OperationSpec,
-    target: &ServiceTarget,
-    creds_in: &CaseCredentials,
-    req: &Request,
-    vars: &Vars,
-    params: &BTreeMap<String, (ParamIn, String)>,
-    method: String,
-    mut headers: Vec<(String, String)>,
-    body: Vec<u8>,
-) -> Result<Built, BuildError> {
-    let template = op.request.path.clone().unwrap_or_default();
-    let mut path = template.clone();
+/// The URL of a Huawei step: the path template filled in (or the case's path), the query.
+fn huawei_url(
+    input: &StepInput<'_>,
+    draft: &Draft,
+) -> Result<(url::Url, Vec<(String, String)>), BuildError> {
+    let op = input.op;
+    let mut path = op.request.path.clone().unwrap_or_default();
     for p in op
         .request
         .parameters
         .iter()
         .filter(|p| p.location == ParamIn::Path)
     {
-        let value = params.get(&p.name).map(|(_, v)| v.as_str()).unwrap_or("");
+        let value = draft
+            .params
+            .get(&p.name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
         let encoded = percent_encoding::utf8_percent_encode(value, SEGMENT).to_string();
         path = path.replace(&format!("{{{}}}", p.name), &encoded);
     }
-    if let Some(p) = &req.path {
-        path = vars::render(p, vars).map_err(|e| BuildError::Case(format!("path: {e}")))?;
+    if let Some(p) = &input.req.path {
+        path = vars::render(p, input.vars).map_err(|e| BuildError::Case(format!("path: {e}")))?;
     }
-    let mut url = target.base_url.clone();
+    let mut url = input.target.base_url.clone();
     let base_path = url.path().trim_end_matches('/').to_string();
     url.set_path(&format!("{base_path}{path}"));
-    let query: Vec<(String, String)> = params
+    let query: Vec<(String, String)> = draft
+        .params
         .iter()
         .filter(|(_, (l, _))| *l == ParamIn::Query)
         .map(|(k, (_, v))| (k.clone(), v.clone()))
+        .chain(draft.extra_query.iter().cloned())
         .collect();
     if !query.is_empty() {
         url.query_pairs_mut()
             .extend_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     }
+    Ok((url, query))
+}
+
+/// An `X-Auth-Token` one character longer than the operation's documented maximum: the
+/// target's token (when it has one) padded.
+fn oversized_token(input: &StepInput<'_>) -> Result<String, BuildError> {
+    let max = input
+        .op
+        .request
+        .parameters
+        .iter()
+        .find(|p| p.credential && p.location == ParamIn::Header && p.max_length.is_some())
+        .and_then(|p| p.max_length)
+        .ok_or_else(|| {
+            BuildError::Case(
+                "auth `oversized-token` needs a credential header parameter with `max_length`"
+                    .into(),
+            )
+        })?;
+    let mut token = input
+        .creds
+        .token
+        .as_ref()
+        .map(|t| t.expose().to_string())
+        .unwrap_or_default();
+    while token.chars().count() <= max {
+        token.push_str(&vars::unique(32));
+    }
+    Ok(token.chars().take(max + 1).collect())
+}
+
+fn huawei(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError> {
+    let (req, creds_in) = (input.req, input.creds);
+    let (url, query) = huawei_url(input, &draft)?;
+    let headers = &mut draft.headers;
     if !headers
         .iter()
         .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
@@ -368,17 +475,22 @@ fn huawei(
         headers.push(("Content-Type".into(), "application/json".into()));
     }
     // The Workspace SDK sends (and signs) the project of its credentials.
-    if let Some((_, project)) = params.get("project_id") {
+    if let Some((_, project)) = draft.params.get("project_id") {
         headers.push(("X-Project-Id".into(), project.clone()));
     }
     let mode = req.auth;
-    let signing = signing_of(target, req, creds_in)?;
+    let signing = signing_of(input.target, req, creds_in)?;
+    let mut string_to_sign = None;
     match (signing, mode) {
         (SigningMode::None, AuthMode::Default) | (_, AuthMode::None) => {}
         (SigningMode::None, m) => {
             return Err(BuildError::Unsupported(format!(
                 "auth `{m:?}` needs a signing target"
             )))
+        }
+        // Whatever the target signs with: the token is ours, not the target's.
+        (_, AuthMode::OversizedToken) => {
+            headers.push(("X-Auth-Token".into(), oversized_token(input)?));
         }
         (SigningMode::Aksk, AuthMode::Replayed) => {
             return Err(BuildError::Unsupported(
@@ -389,14 +501,15 @@ fn huawei(
             headers.push(("Host".into(), host_of(&url)));
             let raw_path = url.path().to_string();
             let parts = HttpParts {
-                method: &method,
+                method: &draft.method,
                 path: &raw_path,
                 query: &query,
-                headers: &headers,
-                body: &body,
+                headers,
+                body: body_to_sign(m, &draft.body)?,
             };
             let signed = auth::huawei_aksk::sign(&parts, &creds(creds_in, m)?, &signing_context(m));
             headers.extend(signed.headers);
+            string_to_sign = Some(signed.string_to_sign);
         }
         (SigningMode::Token, AuthMode::Default) => {
             let token = creds_in.token.as_ref().ok_or_else(|| {
@@ -420,9 +533,10 @@ fn huawei(
         }
     }
     Ok(Built {
-        method,
+        method: draft.method,
         url,
-        headers,
-        body,
+        headers: draft.headers,
+        body: draft.body,
+        string_to_sign,
     })
 }
