@@ -324,3 +324,45 @@ pub fn compute(catalog: &Catalog, suite: &Suite) -> Vec<Item> {
     }
     items
 }
+
+#[cfg(test)]
+mod signing_tests {
+    use super::*;
+
+    fn ids(service: &str, op: &str) -> Vec<String> {
+        let catalog = Catalog::bundled().unwrap();
+        let s = catalog.service(service).unwrap();
+        signing_items(s, &s.operations[op].spec)
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect()
+    }
+
+    #[test]
+    fn one_item_per_scheme_method_and_situation() {
+        let ids = ids("alibaba-smc", "DeleteSourceServer");
+        for id in [
+            "signing:alibaba-v1:get:replayed",
+            "signing:alibaba-v1:post:unsigned",
+            "signing:alibaba-v1:signs:form-body",
+            "signing:alibaba-v3:post:forged",
+            "signing:alibaba-v3:signs:body-hash",
+        ] {
+            assert!(ids.contains(&id.to_string()), "{id} in {ids:?}");
+        }
+        // V3 comes with POST only (the spec's `methods`).
+        assert!(!ids.iter().any(|i| i.starts_with("signing:alibaba-v3:get:")));
+        assert_eq!(ids.len(), 2 * 6 + 2 + 6 + 2);
+    }
+
+    #[test]
+    fn token_situations_follow_the_documented_limit() {
+        let sms = ids("huawei-sms", "DeleteTask");
+        assert!(sms.contains(&"signing:huawei-token:delete:oversized".to_string()));
+        assert!(!sms.iter().any(|i| i.contains("aksk:delete:replayed")));
+        assert!(!sms.iter().any(|i| i.contains("token:delete:unknown-key")));
+        // Workspace documents no maximum for its optional token.
+        let ws = ids("huawei-workspace", "DeleteServer");
+        assert!(!ws.iter().any(|i| i.ends_with(":oversized")));
+    }
+}

@@ -334,9 +334,15 @@ mod tests {
 
     /// The string to sign the verifier must reconstruct for `signed_request`.
     fn expected_sts(req: &Req) -> String {
-        let names: Vec<String> = ["content-type", "host", "x-project-id", "x-sdk-date"]
-            .map(String::from)
-            .to_vec();
+        let names: Vec<String> = [
+            "content-type",
+            "host",
+            "user-agent",
+            "x-project-id",
+            "x-sdk-date",
+        ]
+        .map(String::from)
+        .to_vec();
         let date = req.parts().header("x-sdk-date").unwrap().to_string();
         string_to_sign(&canonical_request(&req.parts(), &names).unwrap(), &date)
     }
@@ -378,11 +384,44 @@ mod tests {
             req.parts().header("authorization").unwrap(),
             format!(
                 "SDK-HMAC-SHA256 Access=AK, \
-                 SignedHeaders=content-type;host;x-project-id;x-sdk-date, Signature={}",
+                 SignedHeaders=content-type;host;user-agent;x-project-id;x-sdk-date, Signature={}",
                 signature(&expected_sts(&req), "SK")
             )
         );
         assert_eq!(verify(&req.parts(), &keys(), t0()), Ok("AK".to_string()));
+    }
+
+    /// A verifier that reads the guide's fixed header set instead of the request's list
+    /// refuses what the SDK signs (`user-agent`, `x-project-id`): the emulator's shortcut.
+    #[test]
+    fn a_fixed_header_set_refuses_the_sdks_signature() {
+        let req = signed_request(t0(), "SK");
+        let fixed = Some(&GUIDE_SIGNED_HEADERS[..]);
+        assert!(matches!(
+            verify_over(&req.parts(), &keys(), t0(), fixed),
+            Err(AuthError::SignatureMismatch { .. })
+        ));
+        assert_eq!(
+            verify_over(&req.parts(), &keys(), t0(), None),
+            Ok("AK".to_string())
+        );
+    }
+
+    /// Headers whose name has `_` are not signed (the SDK leaves them out).
+    #[test]
+    fn sign_leaves_out_underscored_headers() {
+        let mut req = signed_request(t0(), "SK");
+        req.headers.push(("x_custom".into(), "1".into()));
+        req.remove_header("authorization");
+        req.remove_header("x-sdk-date");
+        let signed = sign(
+            &req.parts(),
+            &Credentials::new("AK", "SK"),
+            &SigningContext::new(t0(), "n"),
+        );
+        let auth = &signed.headers[1].1;
+        assert!(!auth.contains("x_custom"), "{auth}");
+        assert!(auth.contains("user-agent"), "{auth}");
     }
 
     /// The Python SDK signs every header without `_` in its name, `user-agent` included; the

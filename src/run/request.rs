@@ -540,3 +540,165 @@ fn huawei(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError> 
         string_to_sign,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{alibaba_v1, alibaba_v3, NonceCache};
+    use crate::spec::Catalog;
+
+    const AK: &str = "test-ak";
+    const SK: &str = "test-sk";
+
+    fn creds() -> CaseCredentials {
+        CaseCredentials {
+            access_key_id: Some(AK.into()),
+            secret: Some(Secret::new(SK)),
+            token: Some(Secret::new("test-token")),
+        }
+    }
+
+    fn target(signing: SigningMode) -> ServiceTarget {
+        ServiceTarget {
+            base_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
+            signing,
+            credentials: Default::default(),
+            region: None,
+        }
+    }
+
+    /// Builds `req` for `service/operation` of the bundled specs, signing as `signing`.
+    fn built(operation: (&str, &str), signing: SigningMode, req: &Request) -> Built {
+        let catalog = Catalog::bundled().unwrap();
+        let service = catalog.service(operation.0).unwrap();
+        let op = &service.operations[operation.1].spec;
+        let vars = Vars::from([
+            ("SourceId".to_string(), Value::from("s-1")),
+            ("task_id".to_string(), Value::from("t-1")),
+        ]);
+        build(&StepInput {
+            service,
+            op,
+            target: &target(signing),
+            creds: &creds(),
+            req,
+            vars: &vars,
+            format: Some(Format::Json),
+        })
+        .unwrap()
+    }
+
+    fn pairs(encoded: &str) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(encoded.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    #[test]
+    fn v1_form_parameters_are_in_the_body_and_signed_with_the_query() {
+        let req = Request {
+            method: Some("POST".into()),
+            signing: Some(SigningOverride::V1),
+            form_params: true,
+            query: BTreeMap::from([("SignatureType".into(), String::new())]),
+            ..Request::default()
+        };
+        let b = built(("alibaba-smc", "DeleteSourceServer"), SigningMode::V3, &req);
+        let form = pairs(std::str::from_utf8(&b.body).unwrap());
+        assert!(
+            form.contains(&("SourceId".into(), "s-1".into())),
+            "{form:?}"
+        );
+        assert!(form.contains(&("SignatureType".into(), String::new())));
+        let query = pairs(b.url.query().unwrap());
+        assert!(!query.iter().any(|(k, _)| k == "SourceId"));
+        assert!(b.headers.contains(&(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into()
+        )));
+        let all: Vec<_> = query.into_iter().chain(form).collect();
+        let keys = Credentials::new(AK, SK);
+        let now = chrono::Utc::now();
+        assert_eq!(
+            alibaba_v1::verify("POST", &all, &keys, &NonceCache::default(), now),
+            Ok(AK.to_string())
+        );
+        assert_eq!(
+            b.string_to_sign.as_deref(),
+            Some(alibaba_v1::string_to_sign("POST", &all).as_str())
+        );
+    }
+
+    #[test]
+    fn tampered_body_is_signed_empty_and_sent_with_the_body() {
+        let req = Request {
+            signing: Some(SigningOverride::V3),
+            body: Some("altered".into()),
+            auth: AuthMode::TamperedBody,
+            ..Request::default()
+        };
+        let b = built(("alibaba-smc", "DeleteSourceServer"), SigningMode::V3, &req);
+        assert_eq!(b.body, b"altered");
+        let query = pairs(b.url.query().unwrap());
+        let parts = HttpParts {
+            method: "POST",
+            path: "/",
+            query: &query,
+            headers: &b.headers,
+            body: &b.body,
+        };
+        let keys = Credentials::new(AK, SK);
+        let now = chrono::Utc::now();
+        let verdict = alibaba_v3::verify(&parts, &keys, &NonceCache::default(), now);
+        assert!(matches!(
+            verdict,
+            Err(auth::AuthError::SignatureMismatch { .. })
+        ));
+        let signed_empty = HttpParts { body: b"", ..parts };
+        assert_eq!(
+            alibaba_v3::verify(&signed_empty, &keys, &NonceCache::default(), now),
+            Ok(AK.to_string())
+        );
+    }
+
+    #[test]
+    fn oversized_token_is_one_past_the_documented_maximum() {
+        let req = Request {
+            auth: AuthMode::OversizedToken,
+            ..Request::default()
+        };
+        let b = built(("huawei-sms", "DeleteTask"), SigningMode::Aksk, &req);
+        let tokens: Vec<_> = b
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "X-Auth-Token")
+            .collect();
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(tokens[0].1.chars().count(), 16_385);
+        assert!(tokens[0].1.starts_with("test-token"));
+        assert!(!b.headers.iter().any(|(n, _)| n == "Authorization"));
+    }
+
+    #[test]
+    fn huawei_extra_query_and_headers_are_signed() {
+        let req = Request {
+            signing: Some(SigningOverride::Aksk),
+            query: BTreeMap::from([("marker".into(), "m".into())]),
+            headers: BTreeMap::from([("User-Agent".into(), "sdk/3.0".into())]),
+            ..Request::default()
+        };
+        let b = built(("huawei-sms", "DeleteTask"), SigningMode::Aksk, &req);
+        assert_eq!(b.url.query(), Some("marker=m"));
+        let auth = &b
+            .headers
+            .iter()
+            .find(|(n, _)| n == "Authorization")
+            .unwrap()
+            .1;
+        assert!(
+            auth.contains("SignedHeaders=content-type;host;user-agent;x-sdk-date"),
+            "{auth}"
+        );
+        assert!(b.string_to_sign.unwrap().starts_with("SDK-HMAC-SHA256\n"));
+    }
+}
