@@ -152,6 +152,12 @@ fn signing_situations(
         ));
         out.push(("expired", "a signature outside the time window is refused"));
     }
+    if signing.scheme.keyed() && signing.documented_window().is_some() {
+        out.push((
+            "late",
+            "a request signed five minutes before the documented window closes is accepted",
+        ));
+    }
     if signing.nonce {
         out.push((
             "replayed",
@@ -352,7 +358,7 @@ mod signing_tests {
         }
         // V3 comes with POST only (the spec's `methods`).
         assert!(!ids.iter().any(|i| i.starts_with("signing:alibaba-v3:get:")));
-        assert_eq!(ids.len(), 2 * 6 + 2 + 6 + 2);
+        assert_eq!(ids.len(), 2 * 7 + 2 + 7 + 2);
     }
 
     #[test]

@@ -9,13 +9,13 @@
 //! There is no nonce. The accepted clock difference is 15 minutes in either direction: this is an
 //! assumption (Huawei does not document the gateway's window), chosen to match Alibaba's.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 
 use super::encode::{canonical_path, canonical_query};
 use super::{
     canonical_headers, check_window, constant_time_eq, hmac_sha256, parse_auth_fields,
     parse_signed_headers, sha256_hex, strip_algorithm, truncate, AuthError, Credentials, HttpParts,
-    KeyStore, Signed, SigningContext,
+    KeyStore, Signed, SigningContext, REPLAY_WINDOW,
 };
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -139,14 +139,14 @@ pub fn verify(
     keys: &dyn KeyStore,
     now: DateTime<Utc>,
 ) -> Result<String, AuthError> {
-    verify_over(parts, keys, now, None)
+    verify_over(parts, keys, now, None, REPLAY_WINDOW)
 }
 
 /// The headers the signing guide's example signs: what a verifier that ignores the request's
 /// `SignedHeaders` would assume (see [`verify_over`]).
 pub const GUIDE_SIGNED_HEADERS: [&str; 3] = ["content-type", "host", "x-sdk-date"];
 
-/// [`verify`], except that with `fixed_headers` the canonical headers are those instead of the
+/// [`verify`] with the accepted clock difference `window`, except that with `fixed_headers` the canonical headers are those instead of the
 /// request's `SignedHeaders` (the shortcut of a verifier that reads a fixed set; the emulator
 /// takes it when the spec says the signature does not cover the request's own list).
 pub fn verify_over(
@@ -154,6 +154,7 @@ pub fn verify_over(
     keys: &dyn KeyStore,
     now: DateTime<Utc>,
     fixed_headers: Option<&[&str]>,
+    window: TimeDelta,
 ) -> Result<String, AuthError> {
     let auth = parts.required_header("Authorization")?;
     let fields = parse_auth_fields(strip_algorithm(auth, ALGORITHM)?)?;
@@ -183,7 +184,7 @@ pub fn verify_over(
             string_to_sign: sts,
         });
     }
-    check_window(date, now)?;
+    check_window(date, now, window)?;
     Ok(access_key_id.to_string())
 }
 
@@ -398,11 +399,11 @@ mod tests {
         let req = signed_request(t0(), "SK");
         let fixed = Some(&GUIDE_SIGNED_HEADERS[..]);
         assert!(matches!(
-            verify_over(&req.parts(), &keys(), t0(), fixed),
+            verify_over(&req.parts(), &keys(), t0(), fixed, REPLAY_WINDOW),
             Err(AuthError::SignatureMismatch { .. })
         ));
         assert_eq!(
-            verify_over(&req.parts(), &keys(), t0(), None),
+            verify_over(&req.parts(), &keys(), t0(), None, REPLAY_WINDOW),
             Ok("AK".to_string())
         );
     }

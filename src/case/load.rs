@@ -757,6 +757,7 @@ fn signing_cover_fits(item: &str, req: &Request, method: String) -> Result<(), S
         "unsigned" => AuthMode::None,
         "unknown-key" => AuthMode::UnknownKey,
         "expired" => AuthMode::Expired,
+        "late" => AuthMode::Late,
         "replayed" => AuthMode::Replayed,
         _ => AuthMode::OversizedToken,
     };

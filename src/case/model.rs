@@ -175,8 +175,10 @@ pub enum AuthMode {
     None,
     /// A signature made with a wrong secret, or a token that is not valid.
     Forged,
-    /// A correct signature with a timestamp outside the accepted window.
+    /// A correct signature with a timestamp outside the accepted window (five minutes past it).
     Expired,
+    /// A correct signature with a timestamp five minutes before the window closes: accepted.
+    Late,
     /// The same signed request sent twice; the second is the one checked (Alibaba nonce).
     Replayed,
     /// Signed correctly with an access key the target does not know.

@@ -335,7 +335,8 @@ fn verify_v3(
             &[]
         },
     };
-    alibaba_v3::verify(&parts, &alibaba_keys(sh), sh.nonces_for(signing), now)
+    let (keys, nonces) = (alibaba_keys(sh), sh.nonces_for(signing));
+    alibaba_v3::verify_within(&parts, &keys, nonces, now, signing.window())
 }
 
 /// V1 over the parameters the spec's `signs` says are signed (form-body ones, empty ones).
@@ -361,7 +362,8 @@ fn verify_v1(
         .cloned()
         .collect();
     let nonces = sh.nonces_for(signing);
-    alibaba_v1::verify(req.method(), &signed, &alibaba_keys(sh), nonces, now)
+    let keys = alibaba_keys(sh);
+    alibaba_v1::verify_within(req.method(), &signed, &keys, nonces, now, signing.window())
 }
 
 fn auth_error(call: &Call<'_>, err: &AuthError, v1: bool) -> ErrorAnswer {

@@ -334,7 +334,7 @@ fn verify_aksk(
     let fixed = (!signing.signs(SignedPart::RequestSignedHeaders))
         .then_some(&huawei_aksk::GUIDE_SIGNED_HEADERS[..]);
     let now = Utc::now();
-    let result = huawei_aksk::verify_over(&parts, &keys, now, fixed);
+    let result = huawei_aksk::verify_over(&parts, &keys, now, fixed, signing.window());
     // The Python SDK signs an id holding `/` (sent as `%2F`) as if it were two segments: it
     // unquotes the whole path before splitting it. Accept that form too.
     if matches!(result, Err(AuthError::SignatureMismatch { .. })) {
@@ -343,7 +343,7 @@ fn verify_aksk(
                 path: &unsplit,
                 ..parts
             };
-            if let Ok(ak) = huawei_aksk::verify_over(&retry, &keys, now, fixed) {
+            if let Ok(ak) = huawei_aksk::verify_over(&retry, &keys, now, fixed, signing.window()) {
                 return Ok(ak);
             }
         }

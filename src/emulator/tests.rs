@@ -1716,3 +1716,48 @@ async fn v1_verification_follows_the_signing_entry() {
         assert_eq!(r.ali(), not_found);
     }
 }
+
+#[tokio::test]
+async fn v1_time_window_follows_the_signing_entry() {
+    let params = [
+        ("Action", "DeleteSourceServer"),
+        ("Version", "2019-06-01"),
+        ("Format", "JSON"),
+        ("SourceId", "s-none"),
+    ];
+    let twenty_minutes_ago = || {
+        let mut ctx = SigningContext::fresh();
+        ctx.now -= chrono::TimeDelta::minutes(20);
+        ctx
+    };
+    let env = start().await;
+    let r = env
+        .v1_with(
+            "GET",
+            &params,
+            &env.ali_creds(),
+            &twenty_minutes_ago(),
+            false,
+        )
+        .await;
+    assert_eq!(r.ali(), by_role_of(SMC, None, ErrorRole::ExpiredTimestamp));
+    let env = start_with(with_v1(|s| {
+        if let Some(w) = s.window.as_mut() {
+            w.minutes = 30;
+        }
+    }))
+    .await;
+    let r = env
+        .v1_with(
+            "GET",
+            &params,
+            &env.ali_creds(),
+            &twenty_minutes_ago(),
+            false,
+        )
+        .await;
+    assert_eq!(
+        r.ali(),
+        by_role_of(SMC, Some("DeleteSourceServer"), ErrorRole::NotFound)
+    );
+}

@@ -581,6 +581,30 @@ fn signing_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
                 edit_entry(si, Box::new(move |e| e.signs.retain(|p| *p != part))),
             );
         }
+        if let Some(minutes) = entry.documented_window() {
+            let source = entry
+                .window
+                .as_ref()
+                .map(|w| w.source.clone())
+                .unwrap_or_default();
+            for (what, to) in [("widened", minutes * 2), ("narrowed", (minutes / 3).max(1))] {
+                g.spec(
+                    format!("{svc}/signing:{scheme}/window-{what}"),
+                    format!(
+                        "{svc} accepts {scheme} timestamps up to {to} minutes off, not {minutes}"
+                    ),
+                    &source,
+                    edit_entry(
+                        si,
+                        Box::new(move |e| {
+                            if let Some(w) = e.window.as_mut() {
+                                w.minutes = to;
+                            }
+                        }),
+                    ),
+                );
+            }
+        }
         if entry.nonce {
             g.spec(
                 format!("{svc}/signing:{scheme}/nonce-forgotten"),

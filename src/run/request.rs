@@ -10,7 +10,7 @@ use super::target::{ServiceTarget, SigningMode};
 use crate::auth::{self, Credentials, HttpParts, Secret, SigningContext};
 use crate::case::model::{AuthMode, Format, Request, SigningOverride};
 use crate::case::vars::{self, Vars};
-use crate::spec::model::{OperationSpec, ParamIn, Protocol};
+use crate::spec::model::{OperationSpec, ParamIn, Protocol, SigningScheme};
 use crate::spec::Service;
 
 /// A request ready to send.
@@ -107,12 +107,27 @@ fn creds(c: &CaseCredentials, mode: AuthMode) -> Result<Credentials, BuildError>
     })
 }
 
-fn signing_context(mode: AuthMode) -> SigningContext {
+/// The time a step signs at: now, or (`expired`) five minutes past the scheme's window, or
+/// (`late`) five minutes before it closes, still accepted.
+fn signing_context(mode: AuthMode, window: chrono::TimeDelta) -> SigningContext {
     let mut ctx = SigningContext::fresh();
-    if mode == AuthMode::Expired {
-        ctx.now -= chrono::TimeDelta::minutes(20);
+    let margin = chrono::TimeDelta::minutes(5).min(window / 2);
+    match mode {
+        AuthMode::Expired => ctx.now -= window + margin,
+        AuthMode::Late => ctx.now -= window - margin,
+        _ => {}
     }
     ctx
+}
+
+/// The accepted clock difference of a scheme of the service (15 minutes when it has none).
+fn window_of(service: &Service, scheme: SigningScheme) -> chrono::TimeDelta {
+    service
+        .spec
+        .signing
+        .iter()
+        .find(|s| s.scheme == scheme)
+        .map_or(auth::REPLAY_WINDOW, |s| s.window())
 }
 
 /// The scheme a step signs with: the case's override, else the target's.
@@ -351,7 +366,7 @@ fn alibaba(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError>
                 &draft.method,
                 &signed_params,
                 &creds(input.creds, mode)?,
-                &signing_context(mode),
+                &signing_context(mode, window_of(input.service, SigningScheme::AlibabaV1)),
             );
             query.extend(signed.query);
             string_to_sign = Some(signed.string_to_sign);
@@ -370,7 +385,7 @@ fn alibaba(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError>
                 &action,
                 &version,
                 &creds(input.creds, mode)?,
-                &signing_context(mode),
+                &signing_context(mode, window_of(input.service, SigningScheme::AlibabaV3)),
             );
             draft.headers.extend(signed.headers);
             string_to_sign = Some(signed.string_to_sign);
@@ -507,7 +522,9 @@ fn huawei(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError> 
                 headers,
                 body: body_to_sign(m, &draft.body)?,
             };
-            let signed = auth::huawei_aksk::sign(&parts, &creds(creds_in, m)?, &signing_context(m));
+            let window = window_of(input.service, SigningScheme::HuaweiAksk);
+            let signed =
+                auth::huawei_aksk::sign(&parts, &creds(creds_in, m)?, &signing_context(m, window));
             headers.extend(signed.headers);
             string_to_sign = Some(signed.string_to_sign);
         }

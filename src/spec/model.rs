@@ -121,6 +121,9 @@ pub struct Signing {
     /// The scheme carries a nonce the service refuses to see twice.
     #[serde(default)]
     pub nonce: bool,
+    /// How far a request's timestamp may be from the server's clock, either way.
+    #[serde(default)]
+    pub window: Option<TimeWindow>,
     /// Never in a file: the methods over which a mutant accepts this scheme's signatures
     /// without checking them.
     #[serde(skip)]
@@ -141,6 +144,23 @@ impl Signing {
             .any(|m| m.eq_ignore_ascii_case(method))
     }
 
+    /// The accepted clock difference (15 minutes when the spec gives none).
+    pub fn window(&self) -> chrono::TimeDelta {
+        self.window
+            .as_ref()
+            .map_or(crate::auth::REPLAY_WINDOW, |w| {
+                chrono::TimeDelta::minutes(i64::from(w.minutes))
+            })
+    }
+
+    /// The window, when a document gives it (coverage and mutants only for those).
+    pub fn documented_window(&self) -> Option<u32> {
+        self.window
+            .as_ref()
+            .filter(|w| Provenance::of(&w.source).is_some_and(Provenance::is_documented))
+            .map(|w| w.minutes)
+    }
+
     /// The methods of its coverage items for an operation with `op_methods`.
     pub fn methods_for<'a>(&'a self, op_methods: &'a [String]) -> &'a [String] {
         if self.methods.is_empty() {
@@ -149,6 +169,14 @@ impl Signing {
             &self.methods
         }
     }
+}
+
+/// The accepted difference between a signed timestamp and the server's clock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeWindow {
+    pub minutes: u32,
+    pub source: Source,
 }
 
 /// A part of the request a signature covers (see [`Signing::signs`]).
