@@ -614,7 +614,12 @@ fn signing_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
             );
         }
     }
-    // The documented mismatch message names the server's string to sign (`%s`).
+    mismatch_message_mutants(g, svc, service);
+}
+
+/// The documented mismatch message names the server's string to sign (`%s`): a mutant whose
+/// message does not.
+fn mismatch_message_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
     for (i, e) in service.spec.errors.iter().enumerate() {
         let names_string_to_sign = e.role == crate::spec::model::ErrorRole::SignatureMismatch
             && e.message.contains("%s")

@@ -298,18 +298,20 @@ fn alibaba_common(
     }
 }
 
-fn alibaba(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError> {
-    let (req, target) = (input.req, input.target);
-    let action = req
-        .action
-        .clone()
-        .or_else(|| input.op.request.action.clone())
-        .unwrap_or_default();
-    let version = input.service.spec.version.clone().unwrap_or_default();
-    let own = alibaba_parameters(input, &draft);
-    let mut url = target.base_url.clone();
-    url.set_path("/");
-    let signing = signing_of(target, req, input.creds)?;
+/// An RPC request laid out: its query and form parameters, action, version and scheme.
+struct Rpc {
+    query: Vec<(String, String)>,
+    form: Vec<(String, String)>,
+    action: String,
+    version: String,
+    signing: SigningMode,
+}
+
+/// Where the parameters go (`form_params`: a form body, which V1 signs merged with the query)
+/// and the common parameters of the scheme.
+fn alibaba_layout(input: &StepInput<'_>, draft: &mut Draft) -> Result<Rpc, BuildError> {
+    let req = input.req;
+    let signing = signing_of(input.target, req, input.creds)?;
     if !matches!(
         signing,
         SigningMode::V1 | SigningMode::V3 | SigningMode::None
@@ -318,9 +320,12 @@ fn alibaba(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError>
             "Alibaba cannot sign with {signing:?}"
         )));
     }
-    let v3 = signing == SigningMode::V3;
-    // `form_params`: the operation's parameters travel in a form body, V1 signs them merged
-    // with the query.
+    let action = req
+        .action
+        .clone()
+        .or_else(|| input.op.request.action.clone())
+        .unwrap_or_default();
+    let own = alibaba_parameters(input, draft);
     let (mut query, form) = if req.form_params {
         (Vec::new(), own)
     } else {
@@ -333,73 +338,88 @@ fn alibaba(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError>
             "application/x-www-form-urlencoded".into(),
         ));
     }
-    alibaba_common(input, v3, &action, &mut query);
-    let mut string_to_sign = None;
-    let mode = req.auth;
-    match (signing, mode) {
-        (SigningMode::None, AuthMode::Default) => {}
-        (SigningMode::None, m) => {
-            return Err(BuildError::Unsupported(format!(
-                "auth `{m:?}` needs a signing target"
-            )))
+    alibaba_common(input, signing == SigningMode::V3, &action, &mut query);
+    Ok(Rpc {
+        query,
+        form,
+        action,
+        version: input.service.spec.version.clone().unwrap_or_default(),
+        signing,
+    })
+}
+
+/// Signs the laid-out request as the step's `auth` says; the string signed, if any.
+fn alibaba_sign(
+    input: &StepInput<'_>,
+    draft: &mut Draft,
+    rpc: &mut Rpc,
+    host: String,
+) -> Result<Option<String>, BuildError> {
+    let unsupported = |why: String| Err(BuildError::Unsupported(why));
+    let broken = |why: &str| Err(BuildError::Case(why.to_string()));
+    match (rpc.signing, input.req.auth) {
+        (SigningMode::None, AuthMode::Default) => Ok(None),
+        (SigningMode::None, m) => unsupported(format!("auth `{m:?}` needs a signing target")),
+        (SigningMode::V3, AuthMode::None) => {
+            draft
+                .headers
+                .push(("x-acs-action".into(), rpc.action.clone()));
+            draft
+                .headers
+                .push(("x-acs-version".into(), rpc.version.clone()));
+            Ok(None)
         }
-        (_, AuthMode::None) => {
-            if v3 {
-                draft.headers.push(("x-acs-action".into(), action));
-                draft.headers.push(("x-acs-version".into(), version));
-            }
-        }
+        (_, AuthMode::None) => Ok(None),
         (_, AuthMode::OversizedToken) => {
-            return Err(BuildError::Case(
-                "auth `oversized-token` applies to X-Auth-Token services".into(),
-            ))
+            broken("auth `oversized-token` applies to X-Auth-Token services")
         }
         (SigningMode::V1, AuthMode::TamperedBody) => {
-            return Err(BuildError::Case(
-                "auth `tampered-body` needs a scheme that signs the body (V3)".into(),
-            ))
+            broken("auth `tampered-body` needs a scheme that signs the body (V3)")
         }
         (SigningMode::V1, mode) => {
             let signed_params: Vec<(String, String)> =
-                query.iter().chain(form.iter()).cloned().collect();
+                rpc.query.iter().chain(rpc.form.iter()).cloned().collect();
             let signed = auth::alibaba_v1::sign(
                 &draft.method,
                 &signed_params,
                 &creds(input.creds, mode)?,
                 &signing_context(mode, window_of(input.service, SigningScheme::AlibabaV1)),
             );
-            query.extend(signed.query);
-            string_to_sign = Some(signed.string_to_sign);
+            rpc.query.extend(signed.query);
+            Ok(Some(signed.string_to_sign))
         }
         (SigningMode::V3, mode) => {
-            draft.headers.push(("host".into(), host_of(&url)));
+            draft.headers.push(("host".into(), host));
             let parts = HttpParts {
                 method: &draft.method,
                 path: "/",
-                query: &query,
+                query: &rpc.query,
                 headers: &draft.headers,
                 body: body_to_sign(mode, &draft.body)?,
             };
             let signed = auth::alibaba_v3::sign(
                 &parts,
-                &action,
-                &version,
+                &rpc.action,
+                &rpc.version,
                 &creds(input.creds, mode)?,
                 &signing_context(mode, window_of(input.service, SigningScheme::AlibabaV3)),
             );
             draft.headers.extend(signed.headers);
-            string_to_sign = Some(signed.string_to_sign);
+            Ok(Some(signed.string_to_sign))
         }
-        (m, _) => {
-            return Err(BuildError::Unsupported(format!(
-                "Alibaba cannot sign with {m:?}"
-            )))
-        }
+        (m, _) => unsupported(format!("Alibaba cannot sign with {m:?}")),
     }
-    if let Some(p) = &req.path {
+}
+
+fn alibaba(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError> {
+    let mut url = input.target.base_url.clone();
+    url.set_path("/");
+    let mut rpc = alibaba_layout(input, &mut draft)?;
+    let string_to_sign = alibaba_sign(input, &mut draft, &mut rpc, host_of(&url))?;
+    if let Some(p) = &input.req.path {
         url.set_path(p);
     }
-    let joined = rpc_encoded(&query);
+    let joined = rpc_encoded(&rpc.query);
     url.set_query((!joined.is_empty()).then_some(joined.as_str()));
     Ok(Built {
         method: draft.method,
