@@ -329,7 +329,11 @@ fn verify_aksk(
             &[]
         },
         headers: req.header_pairs(),
-        body: &req.body,
+        body: if signing.signs(SignedPart::BodyHash) {
+            &req.body
+        } else {
+            &[]
+        },
     };
     let fixed = (!signing.signs(SignedPart::RequestSignedHeaders))
         .then_some(&huawei_aksk::GUIDE_SIGNED_HEADERS[..]);

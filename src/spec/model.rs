@@ -189,7 +189,8 @@ pub enum SignedPart {
     FormBody,
     /// The query string is in the canonical request.
     Query,
-    /// Alibaba V3: the body's SHA-256 is in the canonical request and checked against the body.
+    /// The body's SHA-256 is in the canonical request (V3: and checked against
+    /// `x-acs-content-sha256`).
     BodyHash,
     /// The canonical headers are those the request's own `SignedHeaders` names, not a fixed set.
     RequestSignedHeaders,
