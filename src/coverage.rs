@@ -107,6 +107,9 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
     for (id, description, source) in protocol_items(service, op) {
         push(id, description, &source, true);
     }
+    for (id, description, source) in signing_items(service, op) {
+        push(id, description, &source, true);
+    }
     for rule in &op.rules {
         push(
             format!("rule:{}", rule.id),
@@ -130,6 +133,90 @@ pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
         push(id, description, &source, true);
     }
     dedup(items)
+}
+
+/// The situations of a signing scheme over one method, with what each one means.
+fn signing_situations(
+    signing: &crate::spec::model::Signing,
+    op: &OperationSpec,
+) -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![
+        ("accepted", "a correctly signed request is accepted"),
+        (
+            "forged",
+            "a signature made with a wrong secret (an invalid token) is refused",
+        ),
+        (
+            "unsigned",
+            "a request without signature or token is refused",
+        ),
+    ];
+    if signing.scheme.keyed() {
+        out.push((
+            "unknown-key",
+            "a signature made with an unknown access key is refused",
+        ));
+        out.push(("expired", "a signature outside the time window is refused"));
+    }
+    if signing.scheme.keyed() && signing.documented_window().is_some() {
+        out.push((
+            "late",
+            "a request signed five minutes before the documented window closes is accepted",
+        ));
+    }
+    if signing.nonce {
+        out.push((
+            "replayed",
+            "a signed request sent again with the same nonce is refused",
+        ));
+    }
+    let limited_token = op
+        .request
+        .parameters
+        .iter()
+        .any(|p| p.credential && p.max_length.is_some() && documented(&p.source));
+    if !signing.scheme.keyed() && limited_token {
+        out.push((
+            "oversized",
+            "a token longer than the documented maximum is refused and changes nothing",
+        ));
+    }
+    out
+}
+
+/// The signing items of an operation, from its service's `signing` list:
+/// `signing:<scheme>:<method>:<situation>` for every method the scheme comes with, and
+/// `signing:<scheme>:signs:<part>` for every part its signature covers.
+fn signing_items(service: &Service, op: &OperationSpec) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for signing in service
+        .spec
+        .signing
+        .iter()
+        .filter(|s| documented(&s.source))
+    {
+        let scheme = signing.scheme.as_str();
+        for method in signing.methods_for(&op.request.methods) {
+            for (situation, what) in signing_situations(signing, op) {
+                out.push((
+                    format!(
+                        "signing:{scheme}:{}:{situation}",
+                        method.to_ascii_lowercase()
+                    ),
+                    format!("{scheme} over {method}: {what}"),
+                    signing.source.clone(),
+                ));
+            }
+        }
+        for part in &signing.signs {
+            out.push((
+                format!("signing:{scheme}:signs:{}", part.as_str()),
+                format!("{scheme}: the signature covers the {}", part.as_str()),
+                signing.source.clone(),
+            ));
+        }
+    }
+    out
 }
 
 // --- protocol
@@ -435,4 +522,46 @@ pub fn compute(catalog: &Catalog, suite: &Suite) -> Vec<Item> {
         }
     }
     items
+}
+
+#[cfg(test)]
+mod signing_tests {
+    use super::*;
+
+    fn ids(service: &str, op: &str) -> Vec<String> {
+        let catalog = Catalog::bundled().unwrap();
+        let s = catalog.service(service).unwrap();
+        signing_items(s, &s.operations[op].spec)
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect()
+    }
+
+    #[test]
+    fn one_item_per_scheme_method_and_situation() {
+        let ids = ids("alibaba-smc", "DeleteSourceServer");
+        for id in [
+            "signing:alibaba-v1:get:replayed",
+            "signing:alibaba-v1:post:unsigned",
+            "signing:alibaba-v1:signs:form-body",
+            "signing:alibaba-v3:post:forged",
+            "signing:alibaba-v3:signs:body-hash",
+        ] {
+            assert!(ids.contains(&id.to_string()), "{id} in {ids:?}");
+        }
+        // V3 comes with POST only (the spec's `methods`).
+        assert!(!ids.iter().any(|i| i.starts_with("signing:alibaba-v3:get:")));
+        assert_eq!(ids.len(), 2 * 7 + 2 + 7 + 2);
+    }
+
+    #[test]
+    fn token_situations_follow_the_documented_limit() {
+        let sms = ids("huawei-sms", "DeleteTask");
+        assert!(sms.contains(&"signing:huawei-token:delete:oversized".to_string()));
+        assert!(!sms.iter().any(|i| i.contains("aksk:delete:replayed")));
+        assert!(!sms.iter().any(|i| i.contains("token:delete:unknown-key")));
+        // Workspace documents no maximum for its optional token.
+        let ws = ids("huawei-workspace", "DeleteServer");
+        assert!(!ws.iter().any(|i| i.ends_with(":oversized")));
+    }
 }

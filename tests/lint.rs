@@ -485,3 +485,87 @@ fn behaviour_covers_need_probes() {
         "{out}"
     );
 }
+
+// --- signing schemes -------------------------------------------------------------
+
+#[test]
+fn signing_covers_must_fit_the_request() {
+    let text = case("    covers: [signing:huawei-aksk:delete:forged]\n    request: {auth: forged}\n    expect: {status: 401}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "signing:huawei-aksk");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: `signing:huawei-aksk:delete:forged`: the first step must say `signing: aksk`"
+        )),
+        "{out}"
+    );
+    let text = case("    covers: [signing:huawei-aksk:delete:forged]\n    request: {signing: aksk, auth: expired}\n    expect: {status: 401}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(
+        out.contains("the first step's `auth` must be `forged`"),
+        "{out}"
+    );
+    let text = case("    covers: [signing:huawei-aksk:signs:query]\n    request: {signing: aksk}\n    expect: {status: 200}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(
+        out.contains("the first step's request does not exercise the query"),
+        "{out}"
+    );
+}
+
+#[test]
+fn signing_request_fields_are_checked() {
+    let text = case("    request: {query: {Signature: abc}}\n    expect: {status: 200}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "Signature");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: `Signature` is a signature or credential parameter"
+        )),
+        "{out}"
+    );
+    let text =
+        case("    request: {auth: tampered-body, form_params: true}\n    expect: {status: 401}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    assert!(
+        out.contains("auth `tampered-body` needs a `body` to send"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`form_params` applies to Alibaba RPC operations only"),
+        "{out}"
+    );
+    let ws = "operation: huawei-workspace/DeleteServer\ncases:\n  - name: t\n    summary: s\n    clause: \"seed:003_4d9f1c4dbf2ee0ed.txt#URI\"\n    tags: [safe]\n    request: {auth: oversized-token}\n    expect: {status: 401}\n";
+    let out = lint_cases(&[file("cases/t.yaml", ws)]);
+    assert!(
+        out.contains("auth `oversized-token` needs a credential header with `max_length`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_string_to_sign_belongs_to_its_step() {
+    let text = case("    expect:\n      status: 401\n      body: {/error_msg: {equals: \"${string_to_sign}\"}}\n    then:\n      - name: later\n        request: {params: {task_id: \"${string_to_sign}\"}}\n        expect: {status: 401}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, _) = locate(&text, "task_id: \"${string_to_sign}\"");
+    assert!(
+        out.contains(&format!("cases/t.yaml:{l}:"))
+            && out.contains("variable `string_to_sign` is not set"),
+        "{out}"
+    );
+    assert_eq!(out.matches("string_to_sign").count(), 1, "{out}");
+}
+
+#[test]
+fn spec_signing_parts_are_checked() {
+    let (out, text) = lint_spec_edit(
+        "huawei-sms/service.yaml",
+        "signs: [query,",
+        "signs: [the-moon,",
+    );
+    let (l, _) = locate(&text, "the-moon");
+    assert!(
+        out.contains(&format!("specs/huawei-sms/service.yaml:{l}:")),
+        "{out}"
+    );
+}

@@ -6,14 +6,14 @@
 //! Signature = Base64(HMAC-SHA1(secret + "&", string to sign)).
 
 use base64::Engine as _;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 use super::encode::{canonical_query, rfc3986};
 use super::{
     check_window, constant_time_eq, truncate, AuthError, Credentials, KeyStore, NonceStore, Signed,
-    SigningContext,
+    SigningContext, REPLAY_WINDOW,
 };
 
 pub const SIGNATURE_METHOD: &str = "HMAC-SHA1";
@@ -71,11 +71,13 @@ pub fn sign(
         ),
     ];
     let all: Vec<(String, String)> = params.iter().chain(added.iter()).cloned().collect();
-    let sig = signature(method, &all, creds.secret.expose());
+    let sts = string_to_sign(method, &all);
+    let sig = sign_string(&sts, creds.secret.expose());
     added.push(("Signature".into(), sig));
     Signed {
         query: added,
         headers: Vec::new(),
+        string_to_sign: sts,
     }
 }
 
@@ -91,6 +93,18 @@ pub fn verify(
     keys: &dyn KeyStore,
     nonces: &dyn NonceStore,
     now: DateTime<Utc>,
+) -> Result<String, AuthError> {
+    verify_within(method, params, keys, nonces, now, REPLAY_WINDOW)
+}
+
+/// [`verify`] with another accepted clock difference than [`REPLAY_WINDOW`].
+pub fn verify_within(
+    method: &str,
+    params: &[(String, String)],
+    keys: &dyn KeyStore,
+    nonces: &dyn NonceStore,
+    now: DateTime<Utc>,
+    window: TimeDelta,
 ) -> Result<String, AuthError> {
     let given = single(params, "Signature")?;
     let access_key_id = single(params, "AccessKeyId")?;
@@ -124,7 +138,7 @@ pub fn verify(
             string_to_sign: sts,
         });
     }
-    check_window(timestamp, now)?;
+    check_window(timestamp, now, window)?;
     if !nonces.first_use(nonce, now) {
         return Err(AuthError::NonceReused);
     }

@@ -6,14 +6,14 @@
 //! SHA-256(canonical request). Signature = hex HMAC-SHA256(secret, string to sign).
 //! `Authorization: ACS3-HMAC-SHA256 Credential=<AK>,SignedHeaders=<names>,Signature=<hex>`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::alibaba_v1::{parse_timestamp, TIMESTAMP_FORMAT};
 use super::encode::{canonical_path, canonical_query};
 use super::{
     canonical_headers, check_window, constant_time_eq, hmac_sha256, parse_auth_fields,
     parse_signed_headers, sha256_hex, strip_algorithm, AuthError, Credentials, HttpParts, KeyStore,
-    NonceStore, Signed, SigningContext,
+    NonceStore, Signed, SigningContext, REPLAY_WINDOW,
 };
 
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
@@ -94,7 +94,8 @@ pub fn sign(
     // Every name comes from `to_sign`, so no signed header can be missing.
     let canonical = canonical_request(&signing_parts, &names, &body_hash)
         .expect("all signed headers are present");
-    let sig = signature(&string_to_sign(&canonical), creds.secret.expose());
+    let sts = string_to_sign(&canonical);
+    let sig = signature(&sts, creds.secret.expose());
     let mut headers = added;
     headers.push((
         "Authorization".into(),
@@ -107,6 +108,7 @@ pub fn sign(
     Signed {
         query: Vec::new(),
         headers,
+        string_to_sign: sts,
     }
 }
 
@@ -123,6 +125,17 @@ pub fn verify(
     keys: &dyn KeyStore,
     nonces: &dyn NonceStore,
     now: DateTime<Utc>,
+) -> Result<String, AuthError> {
+    verify_within(parts, keys, nonces, now, REPLAY_WINDOW)
+}
+
+/// [`verify`] with another accepted clock difference than [`REPLAY_WINDOW`].
+pub fn verify_within(
+    parts: &HttpParts<'_>,
+    keys: &dyn KeyStore,
+    nonces: &dyn NonceStore,
+    now: DateTime<Utc>,
+    window: TimeDelta,
 ) -> Result<String, AuthError> {
     let auth = parts.required_header("Authorization")?;
     let fields = parse_auth_fields(strip_algorithm(auth, ALGORITHM)?)?;
@@ -161,7 +174,7 @@ pub fn verify(
             string_to_sign: sts,
         });
     }
-    check_window(date, now)?;
+    check_window(date, now, window)?;
     if !nonces.first_use(nonce, now) {
         return Err(AuthError::NonceReused);
     }

@@ -9,13 +9,13 @@
 //! There is no nonce. The accepted clock difference is 15 minutes in either direction: this is an
 //! assumption (Huawei does not document the gateway's window), chosen to match Alibaba's.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 
 use super::encode::{canonical_path, canonical_query};
 use super::{
     canonical_headers, check_window, constant_time_eq, hmac_sha256, parse_auth_fields,
     parse_signed_headers, sha256_hex, strip_algorithm, truncate, AuthError, Credentials, HttpParts,
-    KeyStore, Signed, SigningContext,
+    KeyStore, Signed, SigningContext, REPLAY_WINDOW,
 };
 
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -81,17 +81,17 @@ pub fn signature(string_to_sign: &str, secret: &str) -> String {
     hex::encode(hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()))
 }
 
-/// Signs a request. The caller sets `Host` in `parts.headers`; the signed headers are `host`,
-/// `x-sdk-date`, and `content-type` and `x-project-id` when `parts.headers` has them. Returns the
-/// `X-Sdk-Date` and `Authorization` headers to add (`parts.headers` should not already contain
-/// them).
+/// Signs a request as the Python SDK does: every header of `parts.headers` whose name has no
+/// `_` is signed (`host`, `content-type`, `user-agent`, `x-project-id`, ...), and `x-sdk-date`.
+/// The caller sets `Host` in `parts.headers`. Returns the `X-Sdk-Date` and `Authorization`
+/// headers to add (`parts.headers` should not already contain them).
 pub fn sign(parts: &HttpParts<'_>, creds: &Credentials, ctx: &SigningContext) -> Signed {
     let date = ctx.now.format(DATE_FORMAT).to_string();
     let mut to_sign: Vec<(String, String)> = parts
         .headers
         .iter()
         .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-        .filter(|(n, _)| n == "host" || n == "content-type" || n == "x-project-id")
+        .filter(|(n, _)| !n.contains('_') && n != "x-sdk-date" && n != "authorization")
         .collect();
     to_sign.push(("x-sdk-date".into(), date.clone()));
     to_sign.sort();
@@ -109,8 +109,10 @@ pub fn sign(parts: &HttpParts<'_>, creds: &Credentials, ctx: &SigningContext) ->
         names.join(";"),
         hashed_payload(parts)
     );
-    let sig = signature(&string_to_sign(&canonical, &date), creds.secret.expose());
+    let sts = string_to_sign(&canonical, &date);
+    let sig = signature(&sts, creds.secret.expose());
     Signed {
+        string_to_sign: sts,
         query: Vec::new(),
         headers: vec![
             ("X-Sdk-Date".into(), date),
@@ -137,6 +139,23 @@ pub fn verify(
     keys: &dyn KeyStore,
     now: DateTime<Utc>,
 ) -> Result<String, AuthError> {
+    verify_over(parts, keys, now, None, REPLAY_WINDOW)
+}
+
+/// The headers the signing guide's example signs: what a verifier that ignores the request's
+/// `SignedHeaders` would assume (see [`verify_over`]).
+pub const GUIDE_SIGNED_HEADERS: [&str; 3] = ["content-type", "host", "x-sdk-date"];
+
+/// [`verify`] with the accepted clock difference `window`, except that with `fixed_headers` the canonical headers are those instead of the
+/// request's `SignedHeaders` (the shortcut of a verifier that reads a fixed set; the emulator
+/// takes it when the spec says the signature does not cover the request's own list).
+pub fn verify_over(
+    parts: &HttpParts<'_>,
+    keys: &dyn KeyStore,
+    now: DateTime<Utc>,
+    fixed_headers: Option<&[&str]>,
+    window: TimeDelta,
+) -> Result<String, AuthError> {
     let auth = parts.required_header("Authorization")?;
     let fields = parse_auth_fields(strip_algorithm(auth, ALGORITHM)?)?;
     let field = |name: &'static str| {
@@ -146,7 +165,10 @@ pub fn verify(
             .ok_or_else(|| AuthError::Missing(name.to_string()))
     };
     let access_key_id = field("Access")?;
-    let signed_headers = parse_signed_headers(field("SignedHeaders")?)?;
+    let mut signed_headers = parse_signed_headers(field("SignedHeaders")?)?;
+    if let Some(fixed) = fixed_headers {
+        signed_headers = fixed.iter().map(|h| h.to_string()).collect();
+    }
     let given = field("Signature")?;
     let sdk_date = parts.required_header("X-Sdk-Date")?;
     let date = parse_date(sdk_date)?;
@@ -162,7 +184,7 @@ pub fn verify(
             string_to_sign: sts,
         });
     }
-    check_window(date, now)?;
+    check_window(date, now, window)?;
     Ok(access_key_id.to_string())
 }
 
@@ -313,9 +335,15 @@ mod tests {
 
     /// The string to sign the verifier must reconstruct for `signed_request`.
     fn expected_sts(req: &Req) -> String {
-        let names: Vec<String> = ["content-type", "host", "x-project-id", "x-sdk-date"]
-            .map(String::from)
-            .to_vec();
+        let names: Vec<String> = [
+            "content-type",
+            "host",
+            "user-agent",
+            "x-project-id",
+            "x-sdk-date",
+        ]
+        .map(String::from)
+        .to_vec();
         let date = req.parts().header("x-sdk-date").unwrap().to_string();
         string_to_sign(&canonical_request(&req.parts(), &names).unwrap(), &date)
     }
@@ -357,11 +385,44 @@ mod tests {
             req.parts().header("authorization").unwrap(),
             format!(
                 "SDK-HMAC-SHA256 Access=AK, \
-                 SignedHeaders=content-type;host;x-project-id;x-sdk-date, Signature={}",
+                 SignedHeaders=content-type;host;user-agent;x-project-id;x-sdk-date, Signature={}",
                 signature(&expected_sts(&req), "SK")
             )
         );
         assert_eq!(verify(&req.parts(), &keys(), t0()), Ok("AK".to_string()));
+    }
+
+    /// A verifier that reads the guide's fixed header set instead of the request's list
+    /// refuses what the SDK signs (`user-agent`, `x-project-id`): the emulator's shortcut.
+    #[test]
+    fn a_fixed_header_set_refuses_the_sdks_signature() {
+        let req = signed_request(t0(), "SK");
+        let fixed = Some(&GUIDE_SIGNED_HEADERS[..]);
+        assert!(matches!(
+            verify_over(&req.parts(), &keys(), t0(), fixed, REPLAY_WINDOW),
+            Err(AuthError::SignatureMismatch { .. })
+        ));
+        assert_eq!(
+            verify_over(&req.parts(), &keys(), t0(), None, REPLAY_WINDOW),
+            Ok("AK".to_string())
+        );
+    }
+
+    /// Headers whose name has `_` are not signed (the SDK leaves them out).
+    #[test]
+    fn sign_leaves_out_underscored_headers() {
+        let mut req = signed_request(t0(), "SK");
+        req.headers.push(("x_custom".into(), "1".into()));
+        req.remove_header("authorization");
+        req.remove_header("x-sdk-date");
+        let signed = sign(
+            &req.parts(),
+            &Credentials::new("AK", "SK"),
+            &SigningContext::new(t0(), "n"),
+        );
+        let auth = &signed.headers[1].1;
+        assert!(!auth.contains("x_custom"), "{auth}");
+        assert!(auth.contains("user-agent"), "{auth}");
     }
 
     /// The Python SDK signs every header without `_` in its name, `user-agent` included; the

@@ -136,6 +136,8 @@ impl<'a> HttpParts<'a> {
 pub struct Signed {
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
+    /// The string that was signed (no secret in it): what a server names in its mismatch error.
+    pub string_to_sign: String,
 }
 
 /// The time and nonce a signature is made with; fixed values make signatures reproducible.
@@ -335,9 +337,13 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// `Expired` when `timestamp` is more than [`REPLAY_WINDOW`] before or after `now`.
-pub(crate) fn check_window(timestamp: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), AuthError> {
-    if (now - timestamp).abs() > REPLAY_WINDOW {
+/// `Expired` when `timestamp` is more than `window` before or after `now`.
+pub(crate) fn check_window(
+    timestamp: DateTime<Utc>,
+    now: DateTime<Utc>,
+    window: TimeDelta,
+) -> Result<(), AuthError> {
+    if (now - timestamp).abs() > window {
         Err(AuthError::Expired)
     } else {
         Ok(())
@@ -527,10 +533,16 @@ mod tests {
 
     #[test]
     fn window_is_inclusive_fifteen_minutes_both_ways() {
-        assert_eq!(check_window(t(0), t(15 * 60)), Ok(()));
-        assert_eq!(check_window(t(15 * 60), t(0)), Ok(()));
-        assert_eq!(check_window(t(0), t(15 * 60 + 1)), Err(AuthError::Expired));
-        assert_eq!(check_window(t(15 * 60 + 1), t(0)), Err(AuthError::Expired));
+        assert_eq!(check_window(t(0), t(15 * 60), REPLAY_WINDOW), Ok(()));
+        assert_eq!(check_window(t(15 * 60), t(0), REPLAY_WINDOW), Ok(()));
+        assert_eq!(
+            check_window(t(0), t(15 * 60 + 1), REPLAY_WINDOW),
+            Err(AuthError::Expired)
+        );
+        assert_eq!(
+            check_window(t(15 * 60 + 1), t(0), REPLAY_WINDOW),
+            Err(AuthError::Expired)
+        );
     }
 
     #[test]

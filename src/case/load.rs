@@ -306,6 +306,11 @@ impl CaseChecker<'_> {
         for (c, cover) in case.covers.iter().enumerate() {
             if !self.declared.contains(cover) {
                 self.err(&format!("/covers/{c}"), format!("`{cover}` is not a rule or parameter-limit item of this operation (see `conform coverage`)"));
+            } else if let Some(item) = cover.strip_prefix("signing:") {
+                if let Err(msg) = signing_cover_fits(item, &case.step.request, self.first_method())
+                {
+                    self.err(&format!("/covers/{c}"), format!("`{cover}`: {msg}"));
+                }
             } else if let Some(why) = protocol_cover_mismatch(case, cover) {
                 self.err(&format!("/covers/{c}"), why);
             }
@@ -337,6 +342,16 @@ impl CaseChecker<'_> {
                 format!("`{cover}` needs a probe step showing that something {what}"),
             );
         }
+    }
+
+    /// The method of the case's first step.
+    fn first_method(&self) -> String {
+        self.case.step.request.method.clone().unwrap_or_else(|| {
+            self.catalog
+                .operation(&self.f.service, &self.f.operation)
+                .and_then(|o| o.spec.request.methods.first().cloned())
+                .unwrap_or_default()
+        })
     }
 
     fn check_given(&mut self, g: usize, given: &Given, known: &mut BTreeSet<String>) {
@@ -488,6 +503,7 @@ impl CaseChecker<'_> {
                 || !r.send_format
                 || r.format_as.is_some()
                 || r.form_body
+                || !r.query.is_empty()
             {
                 self.err(
                     &format!("{at}/probe"),
@@ -588,12 +604,68 @@ impl CaseChecker<'_> {
             }
         }
         self.check_protocol_request(at, step, op);
+        self.check_signing_request(at, op, &step.request, known);
+        // `${string_to_sign}` is the step's own: its expectations may use it, later steps not.
+        let added = known.insert(vars::STRING_TO_SIGN.to_string());
         self.check_expect(at, op, &step.expect, known);
+        if added {
+            known.remove(vars::STRING_TO_SIGN);
+        }
     }
 
     // --- protocol
 
     /// `format_as`, `form_body`, and V3 signing in XML trials (`Format` under V3 is assumed).
+    /// The request fields of the signing cases: extra query parameters (never credentials),
+    /// the auth modes that need something of the operation.
+    fn check_signing_request(
+        &mut self,
+        at: &str,
+        op: &OperationSpec,
+        req: &Request,
+        known: &BTreeSet<String>,
+    ) {
+        for (name, value) in &req.query {
+            let p = format!("{at}/request/query/{}", escape_pointer(name));
+            let lower = name.to_ascii_lowercase();
+            if ["signature", "accesskey", "token", "secret"]
+                .iter()
+                .any(|w| lower.contains(w))
+                && lower != "signaturetype"
+            {
+                self.err_key(&p, format!("`{name}` is a signature or credential parameter: the harness sets those from the target's configuration"));
+            }
+            if op.parameter(name).is_some() {
+                self.err_key(
+                    &p,
+                    format!(
+                        "`{name}` is a parameter of `{}`: set it in `params`",
+                        op.operation
+                    ),
+                );
+            }
+            self.check_vars(&p, value, known);
+        }
+        let alibaba = self.service.spec.protocol == Protocol::AlibabaRpc;
+        if req.auth == AuthMode::TamperedBody && req.body.is_none() {
+            self.err(
+                &format!("{at}/request/auth"),
+                "auth `tampered-body` needs a `body` to send".into(),
+            );
+        }
+        let limited_token = op
+            .request
+            .parameters
+            .iter()
+            .any(|p| p.credential && p.max_length.is_some());
+        if req.auth == AuthMode::OversizedToken && (alibaba || !limited_token) {
+            self.err(
+                &format!("{at}/request/auth"),
+                format!("auth `oversized-token` needs a credential header with `max_length`, which `{}` does not have", op.operation),
+            );
+        }
+    }
+
     fn check_protocol_request(&mut self, at: &str, step: &Step, op: &OperationSpec) {
         let alibaba = self.service.spec.protocol == Protocol::AlibabaRpc;
         let r = &step.request;
@@ -847,4 +919,74 @@ fn protocol_cover_mismatch(case: &Case, cover: &str) -> Option<String> {
         _ => true,
     };
     (!fits).then(|| format!("`{cover}`: no step of this case sends what it covers (a format it runs in, a `method`, `form_body`, `format_as`)"))
+}
+
+/// Whether the first step's request is what a `signing:<scheme>:<method>:<situation>` (or
+/// `signing:<scheme>:signs:<part>`) item says: the scheme named in `signing` (or
+/// `oversized-token`), the method, the auth mode, the request part the signature covers.
+fn signing_cover_fits(item: &str, req: &Request, method: String) -> Result<(), String> {
+    let mut it = item.splitn(3, ':');
+    let (scheme, what, detail) = (
+        it.next().unwrap_or(""),
+        it.next().unwrap_or(""),
+        it.next().unwrap_or(""),
+    );
+    let wanted = match scheme {
+        "alibaba-v1" => SigningOverride::V1,
+        "alibaba-v3" => SigningOverride::V3,
+        "huawei-aksk" => SigningOverride::Aksk,
+        _ => SigningOverride::Token,
+    };
+    if req.signing != Some(wanted) && req.auth != AuthMode::OversizedToken {
+        return Err(format!(
+            "the first step must say `signing: {}`",
+            as_written(wanted)
+        ));
+    }
+    if what == "signs" {
+        let shows = match detail {
+            "empty-values" => req.query.values().any(String::is_empty),
+            "form-body" => req.form_body,
+            "query" => !req.query.is_empty() || scheme.starts_with("alibaba"),
+            "body-hash" => req.auth == AuthMode::TamperedBody,
+            _ => !req.headers.is_empty(),
+        };
+        return match shows {
+            true => Ok(()),
+            false => Err(format!(
+                "the first step's request does not exercise the {detail}"
+            )),
+        };
+    }
+    if !method.eq_ignore_ascii_case(what) {
+        return Err(format!(
+            "the first step is sent with {method}, not {}",
+            what.to_ascii_uppercase()
+        ));
+    }
+    let auth = match detail {
+        "accepted" => AuthMode::Default,
+        "forged" => AuthMode::Forged,
+        "unsigned" => AuthMode::None,
+        "unknown-key" => AuthMode::UnknownKey,
+        "expired" => AuthMode::Expired,
+        "late" => AuthMode::Late,
+        "replayed" => AuthMode::Replayed,
+        _ => AuthMode::OversizedToken,
+    };
+    if req.auth != auth {
+        return Err(format!(
+            "the first step's `auth` must be `{}`",
+            as_written(auth)
+        ));
+    }
+    Ok(())
+}
+
+/// A value as a case file writes it (`unknown-key`, `v1`).
+fn as_written(v: impl serde::Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }

@@ -123,15 +123,19 @@ pub struct Request {
     /// Alibaba: `false` sends no `Format`, to test the documented default.
     #[serde(default = "yes")]
     pub send_format: bool,
-    // --- protocol
     /// Alibaba: send `Format` spelled exactly so (`json`, `Xml`) instead of the trial format's
     /// upper-case name.
     #[serde(default)]
     pub format_as: Option<String>,
-    /// Alibaba: send the operation's parameters in a form-encoded POST body instead of the
-    /// query.
+    /// Alibaba: the operation's parameters (and `query`) travel in an
+    /// `application/x-www-form-urlencoded` POST body instead of the query string; V1 signs
+    /// them merged with the query, V3 signs the body's hash.
     #[serde(default)]
     pub form_body: bool,
+    /// Query parameters beyond the operation's (signed with the rest), e.g. the legacy SDK's
+    /// empty `SignatureType`. Values may use `${var}`; never credentials.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
 }
 
 fn yes() -> bool {
@@ -152,6 +156,7 @@ impl Default for Request {
             send_format: true,
             format_as: None,
             form_body: false,
+            query: BTreeMap::new(),
         }
     }
 }
@@ -175,12 +180,20 @@ pub enum AuthMode {
     None,
     /// A signature made with a wrong secret, or a token that is not valid.
     Forged,
-    /// A correct signature with a timestamp outside the accepted window.
+    /// A correct signature with a timestamp outside the accepted window (five minutes past it).
     Expired,
+    /// A correct signature with a timestamp five minutes before the window closes: accepted.
+    Late,
     /// The same signed request sent twice; the second is the one checked (Alibaba nonce).
     Replayed,
     /// Signed correctly with an access key the target does not know.
     UnknownKey,
+    /// Signed over an empty body, then sent with the step's `body` (V3, AK/SK): the body is
+    /// not what was signed.
+    TamperedBody,
+    /// An `X-Auth-Token` one character longer than the operation's documented maximum (the
+    /// target's token, padded), whatever the target signs with.
+    OversizedToken,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+/// The string the harness signed for a step's request (no secret in it): set for the step's
+/// own expectations only, so a case can check that a server's mismatch error names it.
+pub const STRING_TO_SIGN: &str = "string_to_sign";
+
 /// Variables of one running case.
 pub type Vars = BTreeMap<String, Value>;
 

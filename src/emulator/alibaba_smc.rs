@@ -28,7 +28,9 @@ use super::store::Record;
 use super::tenancy::{lacks_permission, Caller};
 use super::{Handled, Keys, Shared};
 use crate::auth::{alibaba_v1, alibaba_v3, AuthError, HttpParts};
-use crate::spec::model::{ErrorRole, OperationSpec, ParamIn, SigningScheme, AUTHORIZATION_REFUSAL};
+use crate::spec::model::{
+    ErrorRole, OperationSpec, ParamIn, SignedPart, Signing, SigningScheme, AUTHORIZATION_REFUSAL,
+};
 use crate::spec::Service;
 
 pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
@@ -277,62 +279,119 @@ fn authenticate(
     call: &Call<'_>,
 ) -> Result<Option<String>, ErrorAnswer> {
     let signing = &call.service.spec.signing;
-    let allows = |s: SigningScheme| signing.iter().any(|x| x.scheme == s);
-    let authorization = req.header("authorization");
+    let entry = |s: SigningScheme| signing.iter().find(|x| x.scheme == s);
     let signed_v3 = req.has_header("authorization");
     let has_v1 = first(params, "Signature").is_some() || first(params, "AccessKeyId").is_some();
     if signing.is_empty() {
         // Unsigned requests are accepted; the caller is who the request claims to be.
-        let claimed = first(params, "AccessKeyId")
-            .map(str::to_string)
-            .or_else(|| {
-                authorization
-                    .and_then(|a| a.split("Credential=").nth(1))
-                    .map(|rest| rest.split(',').next().unwrap_or("").trim().to_string())
-            });
-        return Ok(claimed);
+        return Ok(claimed_key(req, params));
     }
-    let keys = Keys {
+    let now = Utc::now();
+    let (result, v1) = match (
+        entry(SigningScheme::AlibabaV3),
+        entry(SigningScheme::AlibabaV1),
+    ) {
+        (Some(v3), _) if signed_v3 => (verify_v3(sh, req, query, v3, now), false),
+        (_, Some(v1)) if has_v1 => (verify_v1(sh, req, query, params, v1, now), true),
+        // Signed, but with a scheme this service does not take.
+        _ if signed_v3 || has_v1 => {
+            return Err(by_role(
+                call.service,
+                call.op,
+                ErrorRole::SignatureMismatch,
+                &[("string_to_sign", "")],
+            ))
+        }
+        _ => {
+            return Err(by_roles(
+                call.service,
+                call.op,
+                &[ErrorRole::MissingCredentials, ErrorRole::MissingParameter],
+                &[("param", "AccessKeyId")],
+            ))
+        }
+    };
+    result.map(Some).map_err(|e| auth_error(call, &e, v1))
+}
+
+/// The access key a request names (V1 `AccessKeyId`, V3 `Credential=`), unverified.
+fn claimed_key(req: &Incoming, params: &[(String, String)]) -> Option<String> {
+    first(params, "AccessKeyId")
+        .map(str::to_string)
+        .or_else(|| {
+            req.header("authorization")
+                .and_then(|a| a.split("Credential=").nth(1))
+                .map(|rest| rest.split(',').next().unwrap_or("").trim().to_string())
+        })
+}
+
+fn alibaba_keys(sh: &Shared) -> Keys<'_> {
+    Keys {
         access_key_id: &sh.creds.alibaba_access_key_id,
         secret: &sh.creds.alibaba_access_key_secret,
         store: &sh.store,
+    }
+}
+
+/// V3 over what the spec's `signs` says the signature covers (the query, the body's hash).
+fn verify_v3(
+    sh: &Shared,
+    req: &Incoming,
+    query: &[(String, String)],
+    signing: &Signing,
+    now: chrono::DateTime<Utc>,
+) -> Result<String, AuthError> {
+    if !signing.checks(req.method()) {
+        return Ok(claimed_key(req, &[]).unwrap_or_default());
+    }
+    let parts = HttpParts {
+        method: req.method(),
+        path: if req.path().is_empty() {
+            "/"
+        } else {
+            req.path()
+        },
+        query: if signing.signs(SignedPart::Query) {
+            query
+        } else {
+            &[]
+        },
+        headers: req.header_pairs(),
+        body: if signing.signs(SignedPart::BodyHash) {
+            &req.body
+        } else {
+            &[]
+        },
     };
-    let now = Utc::now();
-    let (result, v1) = if signed_v3 && allows(SigningScheme::AlibabaV3) {
-        let parts = HttpParts {
-            method: req.method(),
-            path: if req.path().is_empty() {
-                "/"
-            } else {
-                req.path()
-            },
-            query,
-            headers: req.header_pairs(),
-            body: &req.body,
-        };
-        (alibaba_v3::verify(&parts, &keys, &sh.nonces, now), false)
-    } else if has_v1 && allows(SigningScheme::AlibabaV1) {
-        (
-            alibaba_v1::verify(req.method(), params, &keys, &sh.nonces, now),
-            true,
-        )
-    } else if signed_v3 || has_v1 {
-        // Signed, but with a scheme this service does not take.
-        return Err(by_role(
-            call.service,
-            call.op,
-            ErrorRole::SignatureMismatch,
-            &[("string_to_sign", "")],
-        ));
+    let (keys, nonces) = (alibaba_keys(sh), sh.nonces_for(signing));
+    alibaba_v3::verify_within(&parts, &keys, nonces, now, signing.window())
+}
+
+/// V1 over the parameters the spec's `signs` says are signed (form-body ones, empty ones).
+fn verify_v1(
+    sh: &Shared,
+    req: &Incoming,
+    query: &[(String, String)],
+    params: &[(String, String)],
+    signing: &Signing,
+    now: chrono::DateTime<Utc>,
+) -> Result<String, AuthError> {
+    if !signing.checks(req.method()) {
+        return Ok(first(params, "AccessKeyId").unwrap_or("").to_string());
+    }
+    let from = if signing.signs(SignedPart::FormBody) {
+        params
     } else {
-        return Err(by_roles(
-            call.service,
-            call.op,
-            &[ErrorRole::MissingCredentials, ErrorRole::MissingParameter],
-            &[("param", "AccessKeyId")],
-        ));
+        query
     };
-    result.map(Some).map_err(|e| auth_error(call, &e, v1))
+    let signed: Vec<(String, String)> = from
+        .iter()
+        .filter(|(_, v)| signing.signs(SignedPart::EmptyValues) || !v.is_empty())
+        .cloned()
+        .collect();
+    let nonces = sh.nonces_for(signing);
+    let keys = alibaba_keys(sh);
+    alibaba_v1::verify_within(req.method(), &signed, &keys, nonces, now, signing.window())
 }
 
 fn auth_error(call: &Call<'_>, err: &AuthError, v1: bool) -> ErrorAnswer {

@@ -30,7 +30,8 @@ use super::tenancy::{lacks_permission, Caller};
 use super::{split_path, Handled, Keys, Seg, Shared};
 use crate::auth::{huawei_aksk, AuthError, HttpParts};
 use crate::spec::model::{
-    BodyKind, ErrorRole, OperationSpec, ParamIn, SigningScheme, AUTHORIZATION_REFUSAL,
+    BodyKind, ErrorRole, OperationSpec, ParamIn, SignedPart, Signing, SigningScheme,
+    AUTHORIZATION_REFUSAL,
 };
 use crate::spec::Service;
 
@@ -256,119 +257,153 @@ fn authenticate(
 ) -> Result<Option<String>, ErrorAnswer> {
     let (s, op) = (call.service, call.op);
     let signing = &s.spec.signing;
-    let allows = |x: SigningScheme| signing.iter().any(|g| g.scheme == x);
-    let authorization = req.header("authorization");
+    let entry = |x: SigningScheme| signing.iter().find(|g| g.scheme == x);
     let token = req.header("x-auth-token").filter(|t| !t.is_empty());
     if signing.is_empty() {
         // Unsigned requests are accepted; the caller is who the request claims to be.
-        let claimed = authorization
-            .and_then(|a| a.split("Access=").nth(1))
-            .map(|rest| rest.split(',').next().unwrap_or("").trim().to_string())
-            .or_else(|| {
-                token
-                    .and_then(|t| sh.store.identity_by_token(t))
-                    .map(|i| i.access_key_id)
-            });
-        return Ok(claimed);
+        return Ok(claimed_key(req).or_else(|| {
+            token
+                .and_then(|t| sh.store.identity_by_token(t))
+                .map(|i| i.access_key_id)
+        }));
     }
-    if req.has_header("authorization") && allows(SigningScheme::HuaweiAksk) {
-        let keys = Keys {
-            access_key_id: &sh.creds.huawei_access_key_id,
-            secret: &sh.creds.huawei_secret_access_key,
-            store: &sh.store,
-        };
-        let parts = HttpParts {
-            method: req.method(),
-            path: req.path(),
-            query,
-            headers: req.header_pairs(),
-            body: &req.body,
-        };
-        let now = Utc::now();
-        let mut result = huawei_aksk::verify(&parts, &keys, now);
-        // The Python SDK signs an id holding `/` (sent as `%2F`) as if it were two segments:
-        // it unquotes the whole path before splitting it. Accept that form too.
-        if matches!(result, Err(AuthError::SignatureMismatch { .. })) {
-            if let Some(unsplit) = sdk_signed_path(req.path()) {
-                let retry = HttpParts {
-                    path: &unsplit,
-                    ..parts
-                };
-                if let Ok(ak) = huawei_aksk::verify(&retry, &keys, now) {
-                    result = Ok(ak);
-                }
-            }
-        }
-        return result
+    if let Some(aksk) = entry(SigningScheme::HuaweiAksk).filter(|_| req.has_header("authorization"))
+    {
+        return verify_aksk(sh, req, query, aksk)
             .map(|ak| (ak != sh.creds.huawei_access_key_id).then_some(ak))
-            .map_err(|e| match e {
-                AuthError::Missing(what) => by_roles(
-                    s,
-                    op,
-                    &[ErrorRole::MissingCredentials, ErrorRole::SignatureMismatch],
-                    &[("param", &what)],
-                ),
-                AuthError::UnknownKey => by_roles(
-                    s,
-                    op,
-                    &[ErrorRole::UnknownAccessKey, ErrorRole::SignatureMismatch],
-                    &[],
-                ),
-                AuthError::Expired => by_roles(
-                    s,
-                    op,
-                    &[ErrorRole::ExpiredTimestamp, ErrorRole::SignatureMismatch],
-                    &[],
-                ),
-                AuthError::SignatureMismatch { string_to_sign } => by_role(
-                    s,
-                    op,
-                    ErrorRole::SignatureMismatch,
-                    &[("string_to_sign", &string_to_sign)],
-                ),
-                AuthError::Malformed(why) => {
-                    by_role(s, op, ErrorRole::SignatureMismatch, &[("value", &why)])
-                }
-                AuthError::NonceReused => by_roles(
-                    s,
-                    op,
-                    &[ErrorRole::NonceUsed, ErrorRole::SignatureMismatch],
-                    &[],
-                ),
-            });
+            .map_err(|e| aksk_error(call, e));
     }
-    if let Some(token) = token.filter(|_| allows(SigningScheme::HuaweiToken)) {
-        if token == sh.creds.huawei_token {
-            return Ok(None);
-        }
-        return match sh.store.identity_by_token(token) {
-            Some(identity) => Ok(Some(identity.access_key_id)),
-            None => Err(by_roles(
+    if let (Some(token), Some(scheme)) = (token, entry(SigningScheme::HuaweiToken)) {
+        return check_token(sh, req, token, scheme).ok_or_else(|| {
+            by_roles(
                 s,
                 op,
                 &[ErrorRole::InvalidToken, ErrorRole::SignatureMismatch],
                 &[],
-            )),
-        };
+            )
+        });
     }
-    if req.has_header("authorization") {
+    let roles: &[ErrorRole] = if req.has_header("authorization") {
         // Signed with a scheme this service does not take.
-        return Err(by_roles(
+        &[ErrorRole::SignatureMismatch, ErrorRole::MissingCredentials]
+    } else if token.is_some() {
+        &[ErrorRole::InvalidToken, ErrorRole::MissingCredentials]
+    } else {
+        &[ErrorRole::MissingCredentials]
+    };
+    Err(by_roles(s, op, roles, &[]))
+}
+
+/// The access key an AK/SK request names (`Access=`), unverified.
+fn claimed_key(req: &Incoming) -> Option<String> {
+    req.header("authorization")
+        .and_then(|a| a.split("Access=").nth(1))
+        .map(|rest| rest.split(',').next().unwrap_or("").trim().to_string())
+}
+
+/// The caller a token stands for (`Some(None)`: the configured token), `None` when invalid.
+fn check_token(
+    sh: &Shared,
+    req: &Incoming,
+    token: &str,
+    scheme: &Signing,
+) -> Option<Option<String>> {
+    if token == sh.creds.huawei_token || !scheme.checks(req.method()) {
+        return Some(None);
+    }
+    sh.store
+        .identity_by_token(token)
+        .map(|identity| Some(identity.access_key_id))
+}
+
+/// AK/SK over what the spec's `signs` says the signature covers (the query, the request's own
+/// SignedHeaders).
+fn verify_aksk(
+    sh: &Shared,
+    req: &Incoming,
+    query: &[(String, String)],
+    signing: &Signing,
+) -> Result<String, AuthError> {
+    if !signing.checks(req.method()) {
+        return Ok(claimed_key(req).unwrap_or_default());
+    }
+    let keys = Keys {
+        access_key_id: &sh.creds.huawei_access_key_id,
+        secret: &sh.creds.huawei_secret_access_key,
+        store: &sh.store,
+    };
+    let parts = HttpParts {
+        method: req.method(),
+        path: req.path(),
+        query: if signing.signs(SignedPart::Query) {
+            query
+        } else {
+            &[]
+        },
+        headers: req.header_pairs(),
+        body: if signing.signs(SignedPart::BodyHash) {
+            &req.body
+        } else {
+            &[]
+        },
+    };
+    let fixed = (!signing.signs(SignedPart::RequestSignedHeaders))
+        .then_some(&huawei_aksk::GUIDE_SIGNED_HEADERS[..]);
+    let now = Utc::now();
+    let result = huawei_aksk::verify_over(&parts, &keys, now, fixed, signing.window());
+    // The Python SDK signs an id holding `/` (sent as `%2F`) as if it were two segments: it
+    // unquotes the whole path before splitting it. Accept that form too.
+    if matches!(result, Err(AuthError::SignatureMismatch { .. })) {
+        if let Some(unsplit) = sdk_signed_path(req.path()) {
+            let retry = HttpParts {
+                path: &unsplit,
+                ..parts
+            };
+            if let Ok(ak) = huawei_aksk::verify_over(&retry, &keys, now, fixed, signing.window()) {
+                return Ok(ak);
+            }
+        }
+    }
+    result
+}
+
+fn aksk_error(call: &Call<'_>, e: AuthError) -> ErrorAnswer {
+    let (s, op) = (call.service, call.op);
+    match e {
+        AuthError::Missing(what) => by_roles(
             s,
             op,
-            &[ErrorRole::SignatureMismatch, ErrorRole::MissingCredentials],
-            &[],
-        ));
-    }
-    if token.is_some() {
-        return Err(by_roles(
+            &[ErrorRole::MissingCredentials, ErrorRole::SignatureMismatch],
+            &[("param", &what)],
+        ),
+        AuthError::UnknownKey => by_roles(
             s,
             op,
-            &[ErrorRole::InvalidToken, ErrorRole::MissingCredentials],
+            &[ErrorRole::UnknownAccessKey, ErrorRole::SignatureMismatch],
             &[],
-        ));
+        ),
+        AuthError::Expired => by_roles(
+            s,
+            op,
+            &[ErrorRole::ExpiredTimestamp, ErrorRole::SignatureMismatch],
+            &[],
+        ),
+        AuthError::SignatureMismatch { string_to_sign } => by_role(
+            s,
+            op,
+            ErrorRole::SignatureMismatch,
+            &[("string_to_sign", &string_to_sign)],
+        ),
+        AuthError::Malformed(why) => {
+            by_role(s, op, ErrorRole::SignatureMismatch, &[("value", &why)])
+        }
+        AuthError::NonceReused => by_roles(
+            s,
+            op,
+            &[ErrorRole::NonceUsed, ErrorRole::SignatureMismatch],
+            &[],
+        ),
     }
-    Err(by_role(s, op, ErrorRole::MissingCredentials, &[]))
 }
 
 /// The path as the Python SDK's signer sees it when it differs: `%2F` decoded to `/`.

@@ -36,7 +36,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::auth::{KeyStore, NonceCache};
+use crate::auth::{KeyStore, NonceCache, NonceStore};
 use crate::diag::Diagnostics;
 use crate::spec::model::{ErrorRole, Protocol};
 use crate::spec::{Catalog, Service};
@@ -313,6 +313,24 @@ impl Shared {
 
     fn service(&self, name: &str) -> Option<&Service> {
         self.catalog.service(name)
+    }
+
+    /// The nonce memory a scheme's verifier uses: none when the spec says it has no nonce.
+    fn nonces_for(&self, signing: &crate::spec::model::Signing) -> &dyn NonceStore {
+        if signing.nonce {
+            &self.nonces
+        } else {
+            &NoNonceMemory
+        }
+    }
+}
+
+/// For schemes whose spec entry has no `nonce`: every nonce is a first use.
+struct NoNonceMemory;
+
+impl NonceStore for NoNonceMemory {
+    fn first_use(&self, _nonce: &str, _now: chrono::DateTime<chrono::Utc>) -> bool {
+        true
     }
 }
 

@@ -1822,3 +1822,105 @@ async fn tenancy_states_and_scoped_probes() {
         c2["credentials"]["access_key_id"]
     );
 }
+
+// --- signing schemes: the verifiers read the spec's `signing` entries ------------
+
+fn with_v1(edit: impl Fn(&mut crate::spec::model::Signing)) -> EmulatorConfig {
+    let mut c = (*catalog()).clone();
+    for s in c.services.get_mut(SMC).unwrap().spec.signing.iter_mut() {
+        if s.scheme == crate::spec::model::SigningScheme::AlibabaV1 {
+            edit(s);
+        }
+    }
+    EmulatorConfig::new(Arc::new(c))
+}
+
+#[tokio::test]
+async fn v1_verification_follows_the_signing_entry() {
+    use crate::spec::model::SignedPart;
+    let legacy = [
+        ("Action", "DeleteSourceServer"),
+        ("Version", "2019-06-01"),
+        ("Format", "JSON"),
+        ("SourceId", "s-none"),
+        ("SignatureType", ""),
+    ];
+    let not_found = by_role_of(SMC, Some("DeleteSourceServer"), ErrorRole::NotFound);
+    let mismatch = by_role_of(SMC, None, ErrorRole::SignatureMismatch);
+    // As documented: the empty value is signed, so the legacy SDK's request verifies.
+    let env = start().await;
+    assert_eq!(env.v1("GET", &legacy).await.ali(), not_found);
+    // A verifier that leaves empty values out refuses it.
+    let env = start_with(with_v1(|s| {
+        s.signs.retain(|p| *p != SignedPart::EmptyValues)
+    }))
+    .await;
+    assert_eq!(env.v1("GET", &legacy).await.ali(), mismatch);
+    // Unchecked over GET only: a forged GET passes, a forged POST does not.
+    let env = start_with(with_v1(|s| s.unchecked_methods = vec!["GET".into()])).await;
+    let wrong = Credentials::new(EmulatorCredentials::DEFAULT_ALIBABA_AK, "not-the-secret");
+    let forged = |method: &'static str| {
+        let (env, wrong) = (&env, &wrong);
+        async move {
+            env.v1_with(method, &legacy, wrong, &SigningContext::fresh(), false)
+                .await
+                .ali()
+        }
+    };
+    assert_eq!(forged("GET").await, not_found);
+    assert_eq!(forged("POST").await, mismatch);
+    // Without a nonce, a replay passes.
+    let env = start_with(with_v1(|s| s.nonce = false)).await;
+    let ctx = SigningContext::fresh();
+    for _ in 0..2 {
+        let r = env
+            .v1_with("GET", &legacy, &env.ali_creds(), &ctx, false)
+            .await;
+        assert_eq!(r.ali(), not_found);
+    }
+}
+
+#[tokio::test]
+async fn v1_time_window_follows_the_signing_entry() {
+    let params = [
+        ("Action", "DeleteSourceServer"),
+        ("Version", "2019-06-01"),
+        ("Format", "JSON"),
+        ("SourceId", "s-none"),
+    ];
+    let twenty_minutes_ago = || {
+        let mut ctx = SigningContext::fresh();
+        ctx.now -= chrono::TimeDelta::minutes(20);
+        ctx
+    };
+    let env = start().await;
+    let r = env
+        .v1_with(
+            "GET",
+            &params,
+            &env.ali_creds(),
+            &twenty_minutes_ago(),
+            false,
+        )
+        .await;
+    assert_eq!(r.ali(), by_role_of(SMC, None, ErrorRole::ExpiredTimestamp));
+    let env = start_with(with_v1(|s| {
+        if let Some(w) = s.window.as_mut() {
+            w.minutes = 30;
+        }
+    }))
+    .await;
+    let r = env
+        .v1_with(
+            "GET",
+            &params,
+            &env.ali_creds(),
+            &twenty_minutes_ago(),
+            false,
+        )
+        .await;
+    assert_eq!(
+        r.ali(),
+        by_role_of(SMC, Some("DeleteSourceServer"), ErrorRole::NotFound)
+    );
+}

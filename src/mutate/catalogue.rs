@@ -178,6 +178,7 @@ pub fn generate(base: &Catalog) -> Vec<Mutant> {
                 },
             );
         }
+        signing_mutants(&mut g, &svc, service);
         // Format defaults flipped.
         if let Some(f) = &service.spec.formats {
             let flip = |x: &str| {
@@ -735,6 +736,136 @@ fn error_mutants(
     }
 }
 
+/// The signing mutants of a service, from its `signing` list: each scheme's signatures left
+/// unchecked over one of its methods; each part its signature covers (`signs`) left out of
+/// the verification; its nonce forgotten; the signature-mismatch message without the server's
+/// string to sign.
+fn signing_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
+    let edit_entry = |si: usize, f: Box<dyn Fn(&mut crate::spec::model::Signing)>| {
+        let svc = svc.to_string();
+        move |c: &mut Catalog| match c
+            .services
+            .get_mut(&svc)
+            .and_then(|s| s.spec.signing.get_mut(si))
+        {
+            Some(entry) => {
+                f(entry);
+                true
+            }
+            None => false,
+        }
+    };
+    let op_methods: Vec<String> = service
+        .operations
+        .values()
+        .flat_map(|o| o.spec.request.methods.iter().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (si, entry) in service.spec.signing.iter().enumerate() {
+        if !documented(&entry.source) {
+            continue;
+        }
+        let scheme = entry.scheme.as_str();
+        for method in entry.methods_for(&op_methods) {
+            let m = method.clone();
+            g.spec(
+                format!(
+                    "{svc}/signing:{scheme}/{}/unchecked",
+                    m.to_ascii_lowercase()
+                ),
+                format!("{svc} accepts {scheme} signatures over {m} without checking them"),
+                &entry.source,
+                edit_entry(si, Box::new(move |e| e.unchecked_methods = vec![m.clone()])),
+            );
+        }
+        for part in entry.signs.clone() {
+            g.spec(
+                format!("{svc}/signing:{scheme}/ignores-{}", part.as_str()),
+                format!(
+                    "{svc} verifies {scheme} signatures without the {}",
+                    part.as_str()
+                ),
+                &entry.source,
+                edit_entry(si, Box::new(move |e| e.signs.retain(|p| *p != part))),
+            );
+        }
+        if let Some(minutes) = entry.documented_window() {
+            let source = entry
+                .window
+                .as_ref()
+                .map(|w| w.source.clone())
+                .unwrap_or_default();
+            for (what, to) in [("widened", minutes * 2), ("narrowed", (minutes / 3).max(1))] {
+                g.spec(
+                    format!("{svc}/signing:{scheme}/window-{what}"),
+                    format!(
+                        "{svc} accepts {scheme} timestamps up to {to} minutes off, not {minutes}"
+                    ),
+                    &source,
+                    edit_entry(
+                        si,
+                        Box::new(move |e| {
+                            if let Some(w) = e.window.as_mut() {
+                                w.minutes = to;
+                            }
+                        }),
+                    ),
+                );
+            }
+        }
+        if entry.nonce {
+            g.spec(
+                format!("{svc}/signing:{scheme}/nonce-forgotten"),
+                format!("{svc} accepts a {scheme} nonce it has seen before"),
+                &entry.source,
+                edit_entry(si, Box::new(|e| e.nonce = false)),
+            );
+        }
+    }
+    mismatch_message_mutants(g, svc, service);
+}
+
+/// The documented mismatch message names the server's string to sign (`%s`): a mutant whose
+/// message does not.
+fn mismatch_message_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
+    for (i, e) in service.spec.errors.iter().enumerate() {
+        let names_string_to_sign = e.role == crate::spec::model::ErrorRole::SignatureMismatch
+            && e.message.contains("%s")
+            && documented(&e.source);
+        if !names_string_to_sign {
+            continue;
+        }
+        let svc_s = svc.to_string();
+        g.spec(
+            format!("{svc}/error:{}/message-without-string-to-sign", e.code),
+            format!(
+                "{svc} answers {} with a message that does not name the server's string to sign",
+                e.code
+            ),
+            &e.source,
+            move |c| match error_entry(c, &svc_s, None, i) {
+                Some(entry) => {
+                    entry.message = without_detail(&entry.message);
+                    true
+                }
+                None => false,
+            },
+        );
+    }
+}
+
+/// A message template without its `%s` detail and the words that introduce it: up to the end
+/// of the last sentence before it (`A. b is:%s` → `A.`), else without the trailing `:` (the
+/// emulator appends the string to sign to a mismatch message that ends in one).
+fn without_detail(template: &str) -> String {
+    let before = template.split("%s").next().unwrap_or("");
+    match before.rfind(". ") {
+        Some(i) => before[..=i].to_string(),
+        None => before.trim_end().trim_end_matches(':').to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -745,6 +876,15 @@ mod tests {
         assert_eq!(other_status(500, &[200, 400, 500, 503]), 503);
         assert_eq!(other_status(500, &[200, 400, 500]), 400);
         assert_eq!(other_status(403, &[200, 403]), 500);
+    }
+
+    #[test]
+    fn a_message_without_its_detail() {
+        assert_eq!(
+            without_detail("Specified signature is not matched. server string to sign is:%s"),
+            "Specified signature is not matched."
+        );
+        assert_eq!(without_detail("string to sign is:%s"), "string to sign is");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::request::{self, BuildError, Built, CaseCredentials};
 use super::states::{StateError, StatesClient};
 use super::{Outcome, RunContext, Trial, TrialResult};
 use crate::case::model::{tags, AuthMode, CodeExpect, Expect, Format, Step, ValueCheck};
-use crate::case::vars::{self, Vars};
+use crate::case::vars::{self, Vars, STRING_TO_SIGN};
 use crate::check::{self, body, Failure};
 use crate::spec::model::{BodyKind, OperationSpec, Protocol};
 use crate::spec::Service;
@@ -260,15 +260,15 @@ impl RunContext {
                 None,
             );
         };
-        let built = match request::build(
+        let built = match request::build(&request::StepInput {
             service,
-            &op.spec,
+            op: &op.spec,
             target,
             creds,
-            &step.request,
+            req: &step.request,
             vars,
             format,
-        ) {
+        }) {
             Ok(b) => b,
             Err(BuildError::Unsupported(why)) => return StepEnd::Skipped(why),
             Err(BuildError::Case(why)) => {
@@ -306,7 +306,13 @@ impl RunContext {
             Ok(a) => a,
             Err(f) => return StepEnd::Failed(vec![f], None),
         };
+        // `${string_to_sign}`: what this step's request signed, for its own expectations only.
+        match &built.string_to_sign {
+            Some(sts) => vars.insert(STRING_TO_SIGN.into(), Value::String(sts.clone())),
+            None => vars.remove(STRING_TO_SIGN),
+        };
         let failures = check_answer(self, service, &op.spec, &step.expect, &answer, vars, format);
+        vars.remove(STRING_TO_SIGN);
         if failures.is_empty() {
             StepEnd::Passed
         } else {

@@ -200,7 +200,118 @@ pub struct Formats {
 #[serde(deny_unknown_fields)]
 pub struct Signing {
     pub scheme: SigningScheme,
+    /// The methods a request signed this way comes with (empty: the operation's methods).
+    /// Coverage has one item per method and situation (accepted, forged, ...).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// What the signature covers beyond the scheme's fixed parts. The emulator's verifier
+    /// reads it: a part left out is a part it does not verify (a mutant is one left out).
+    #[serde(default)]
+    pub signs: Vec<SignedPart>,
+    /// The scheme carries a nonce the service refuses to see twice.
+    #[serde(default)]
+    pub nonce: bool,
+    /// How far a request's timestamp may be from the server's clock, either way.
+    #[serde(default)]
+    pub window: Option<TimeWindow>,
+    /// Never in a file: the methods over which a mutant accepts this scheme's signatures
+    /// without checking them.
+    #[serde(skip)]
+    pub unchecked_methods: Vec<String>,
     pub source: Source,
+}
+
+impl Signing {
+    pub fn signs(&self, part: SignedPart) -> bool {
+        self.signs.contains(&part)
+    }
+
+    /// Whether signatures of requests with this method are checked at all.
+    pub fn checks(&self, method: &str) -> bool {
+        !self
+            .unchecked_methods
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(method))
+    }
+
+    /// The accepted clock difference (15 minutes when the spec gives none).
+    pub fn window(&self) -> chrono::TimeDelta {
+        self.window
+            .as_ref()
+            .map_or(crate::auth::REPLAY_WINDOW, |w| {
+                chrono::TimeDelta::minutes(i64::from(w.minutes))
+            })
+    }
+
+    /// The window, when a document gives it (coverage and mutants only for those).
+    pub fn documented_window(&self) -> Option<u32> {
+        self.window
+            .as_ref()
+            .filter(|w| Provenance::of(&w.source).is_some_and(Provenance::is_documented))
+            .map(|w| w.minutes)
+    }
+
+    /// The methods of its coverage items for an operation with `op_methods`.
+    pub fn methods_for<'a>(&'a self, op_methods: &'a [String]) -> &'a [String] {
+        if self.methods.is_empty() {
+            op_methods
+        } else {
+            &self.methods
+        }
+    }
+}
+
+/// The accepted difference between a signed timestamp and the server's clock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeWindow {
+    pub minutes: u32,
+    pub source: Source,
+}
+
+/// A part of the request a signature covers (see [`Signing::signs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignedPart {
+    /// Alibaba V1: parameters with an empty value are in the string to sign.
+    EmptyValues,
+    /// Alibaba V1: form-body parameters are merged into the string to sign.
+    FormBody,
+    /// The query string is in the canonical request.
+    Query,
+    /// The body's SHA-256 is in the canonical request (V3: and checked against
+    /// `x-acs-content-sha256`).
+    BodyHash,
+    /// The canonical headers are those the request's own `SignedHeaders` names, not a fixed set.
+    RequestSignedHeaders,
+}
+
+impl SignedPart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignedPart::EmptyValues => "empty-values",
+            SignedPart::FormBody => "form-body",
+            SignedPart::Query => "query",
+            SignedPart::BodyHash => "body-hash",
+            SignedPart::RequestSignedHeaders => "request-signed-headers",
+        }
+    }
+}
+
+impl SigningScheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningScheme::AlibabaV1 => "alibaba-v1",
+            SigningScheme::AlibabaV3 => "alibaba-v3",
+            SigningScheme::HuaweiAksk => "huawei-aksk",
+            SigningScheme::HuaweiToken => "huawei-token",
+        }
+    }
+
+    /// Signed with an access key (as opposed to a token).
+    pub fn keyed(self) -> bool {
+        self != SigningScheme::HuaweiToken
+    }
 }
 
 /// Where an answer carries its request id.
