@@ -260,7 +260,15 @@ impl RunContext {
                     )
                 }
             };
-            return match (states.probe(&probe.resource, &id).await, step.expect.exists) {
+            let probed = states.probe(&probe.resource, &id).await;
+            super::observe::probe(super::observe::ProbeAnswer {
+                step,
+                resource: &probe.resource,
+                id: &id,
+                exists: probed.as_ref().ok().copied(),
+                vars,
+            });
+            return match (probed, step.expect.exists) {
                 (Ok(got), Some(want)) if got == want => StepEnd::Passed,
                 (Ok(got), want) => StepEnd::Failed(
                     vec![Failure::new(
@@ -336,6 +344,15 @@ impl RunContext {
             Ok(a) => a,
             Err(f) => return StepEnd::Failed(vec![f], None),
         };
+        super::observe::answer(super::observe::StepAnswer {
+            step,
+            method: &built.method,
+            path: built.url.path(),
+            status: answer.status,
+            headers: &answer.headers,
+            body: &answer.body,
+            vars,
+        });
         let failures = check_answer(self, service, &op.spec, &step.expect, &answer, vars, format);
         if failures.is_empty() {
             StepEnd::Passed
