@@ -151,6 +151,56 @@ fn no_secret_in_any_snapshot(s: &Shared) -> Result<(), Failed> {
     Ok(())
 }
 
+/// `conform parity --baseline` end to end: a changed status fails (exit 1) until the allow file
+/// lists it (exit 0); an allow file naming no trial is a located error (exit 3).
+fn allow_file_decides_the_exit_code(_: &Shared) -> Result<(), Failed> {
+    use conform::command::{parity::ParityArgs, ExitCode};
+    let trial = "huawei-sms::DeleteTask::deletes-task";
+    let dir = std::env::temp_dir().join(format!("conform-parity-allow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = Path::new("huawei-sms/DeleteTask/deletes-task.json");
+    let text = std::fs::read_to_string(Path::new(SHIPPED).join(file)).map_err(|e| e.to_string())?;
+    let changed = text.replacen("\"status\": 200", "\"status\": 202", 1);
+    if changed == text {
+        return Err("the shipped snapshot has no status 200 to change".into());
+    }
+    std::fs::create_dir_all(dir.join(file).parent().expect("a parent"))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(dir.join(file), changed).map_err(|e| e.to_string())?;
+    let allow = dir.join("allow.yaml");
+    let run = |allow_text: Option<&str>| {
+        if let Some(t) = allow_text {
+            std::fs::write(&allow, t).expect("write the allow file");
+        }
+        conform::command::parity::parity(ParityArgs {
+            selection: Selection {
+                filters: vec![trial.into()],
+                exact: true,
+                ..Selection::default()
+            },
+            jobs: 4,
+            baseline: Some(dir.clone()),
+            allow: allow_text.map(|_| allow.clone()),
+            ..ParityArgs::default()
+        })
+    };
+    let got = [
+        run(None),
+        run(Some(&format!(
+            "allow:\n  - trial: {trial}\n    aspect: status\n    reason: test\n"
+        ))),
+        run(Some(
+            "allow:\n  - trial: nope\n    aspect: status\n    reason: test\n",
+        )),
+    ];
+    let _ = std::fs::remove_dir_all(&dir);
+    let want = [ExitCode::Failed, ExitCode::Ok, ExitCode::BadFile];
+    if got != want {
+        return Err(format!("exit codes {got:?}, expected {want:?}").into());
+    }
+    Ok(())
+}
+
 fn mutant_shows_a_difference(s: &Shared, mutant: &Mutant) -> Result<(), Failed> {
     let baseline = s.baseline()?;
     let mutated = s.record(mutate::config_for(&s.catalog, mutant))?;
@@ -187,7 +237,7 @@ fn main() -> std::process::ExitCode {
         baseline: OnceLock::new(),
     });
     let mut trials = Vec::new();
-    let fixed: [(&str, Check); 3] = [
+    let fixed: [(&str, Check); 4] = [
         (
             "emulator-matches-its-shipped-recording",
             emulator_matches_its_shipped_recording,
@@ -197,6 +247,10 @@ fn main() -> std::process::ExitCode {
             two_recordings_are_byte_identical,
         ),
         ("no-secret-in-any-snapshot", no_secret_in_any_snapshot),
+        (
+            "allow-file-decides-the-exit-code",
+            allow_file_decides_the_exit_code,
+        ),
     ];
     for (name, test) in fixed {
         let s = Arc::clone(&shared);
