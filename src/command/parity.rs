@@ -83,33 +83,29 @@ async fn sides(
     trials: Vec<Trial>,
 ) -> Result<Sides, ExitCode> {
     let ids: Vec<String> = trials.iter().map(|t| t.id.clone()).collect();
-    let a = side(args, &catalog, &suite, trials.clone(), None).await?;
-    let b = match &args.baseline {
-        Some(dir) => {
-            let mut snaps = snapshot::read_dir(dir).map_err(|e| {
-                eprintln!("conform: {e}");
-                match e {
-                    snapshot::SnapshotError::File(_) => ExitCode::BadFile,
-                    _ => ExitCode::Usage,
-                }
-            })?;
-            // Only the selected trials: a filtered run is compared with its part of the baseline.
-            snaps.retain(|s| ids.contains(&s.trial));
-            (dir.display().to_string(), snaps)
-        }
-        None => {
-            side(
-                args,
-                &catalog,
-                &suite,
-                trials,
-                args.against
-                    .as_deref()
-                    .map(|t| (t, args.against_states.as_deref())),
-            )
-            .await?
-        }
+    let Some(dir) = &args.baseline else {
+        // Two targets: both recorded at once.
+        let other = args
+            .against
+            .as_deref()
+            .map(|t| (t, args.against_states.as_deref()));
+        let (a, b) = tokio::join!(
+            side(args, &catalog, &suite, trials.clone(), None),
+            side(args, &catalog, &suite, trials, other)
+        );
+        return Ok(Sides { a: a?, b: b? });
     };
+    let a = side(args, &catalog, &suite, trials, None).await?;
+    let mut snaps = snapshot::read_dir(dir).map_err(|e| {
+        eprintln!("conform: {e}");
+        match e {
+            snapshot::SnapshotError::File(_) => ExitCode::BadFile,
+            _ => ExitCode::Usage,
+        }
+    })?;
+    // Only the selected trials: a filtered run is compared with its part of the baseline.
+    snaps.retain(|s| ids.contains(&s.trial));
+    let b = (dir.display().to_string(), snaps);
     Ok(Sides { a, b })
 }
 
