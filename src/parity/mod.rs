@@ -10,6 +10,7 @@ pub mod compare;
 pub mod normalize;
 pub mod record;
 pub mod report;
+pub mod sent;
 pub mod snapshot;
 
 pub use compare::{compare, Comparison, Difference};

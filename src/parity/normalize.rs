@@ -27,6 +27,8 @@ pub struct RawAnswer {
     pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
     pub vars: BTreeMap<String, Value>,
+    /// (value sent, its template): parameters rendered from templates (`${unique}`).
+    pub sent: Vec<(String, String)>,
     /// The step's expectations: the headers they name are recorded.
     pub expect: Expect,
 }
@@ -77,6 +79,17 @@ impl<'a> Normalizer<'a> {
         vars: &BTreeMap<String, Value>,
         hosts: &[String],
     ) -> Normalizer<'a> {
+        Normalizer::with_sent(redactor, vars, hosts, &[])
+    }
+
+    /// Also the values sent from templates (`sent`: value, template), written as the template;
+    /// they win over variables of the same value.
+    pub fn with_sent(
+        redactor: &'a Redactor,
+        vars: &BTreeMap<String, Value>,
+        hosts: &[String],
+        sent: &[(String, String)],
+    ) -> Normalizer<'a> {
         let named: Vec<(String, String)> = vars
             .iter()
             .filter_map(|(name, v)| match v {
@@ -84,8 +97,11 @@ impl<'a> Normalizer<'a> {
                 _ => None,
             })
             .chain(hosts.iter().map(|h| (h.clone(), "${host}".to_string())))
+            .chain(sent.iter().cloned())
             .collect();
-        let exact = named.iter().cloned().collect();
+        // Later entries win: a value sent from a template is written as that template.
+        let exact: BTreeMap<String, String> = named.iter().cloned().collect();
+        let named: Vec<(String, String)> = exact.clone().into_iter().collect();
         let mut replacements: Vec<(String, String)> = named
             .into_iter()
             .filter(|(s, _)| s.chars().count() >= 4)
@@ -177,7 +193,7 @@ pub fn probe(raw: &RawProbe, redactor: &Redactor, hosts: &[String]) -> StepSnaps
 
 /// The snapshot of a request step.
 pub fn answer(raw: &RawAnswer, ctx: &StepContext<'_>) -> StepSnapshot {
-    let n = Normalizer::new(ctx.redactor, &raw.vars, ctx.hosts);
+    let n = Normalizer::with_sent(ctx.redactor, &raw.vars, ctx.hosts, &raw.sent);
     let path = percent_encoding::percent_decode_str(&raw.path).decode_utf8_lossy();
     let (body, xml_root) = parsed_body(raw, ctx);
     let body = body.map(|b| {
@@ -296,6 +312,10 @@ mod tests {
         assert_eq!(n.text("ab"), "${short}");
         assert_eq!(n.path("/v3/tasks/ab"), "/v3/tasks/${short}");
         assert_eq!(n.text("host 127.0.0.1:8080"), "host ${host}");
+        let sent = [("abc".to_string(), "${unique:3}".to_string())];
+        let n2 = Normalizer::with_sent(&redactor, &vars, &[], &sent);
+        assert_eq!(n2.path("/v3/tasks/abc"), "/v3/tasks/${unique:3}");
+        assert_eq!(n2.path("/v3/tasks/t-abc"), "/v3/tasks/${task_id}");
         assert_eq!(n.text("key TOPSECRETKEY"), "key ***");
         assert_eq!(
             n.text("id 3F2504E0-4F89-11D3-9A0C-0305E82C3301."),

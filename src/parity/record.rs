@@ -5,7 +5,9 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::normalize::{self, RawAnswer, RawProbe, RawStep, StepContext};
+use super::sent::Templates;
 use super::snapshot::{Snapshot, StepSnapshot};
+use crate::case::model::Step;
 use crate::run::observe::{self, Observer, ProbeAnswer, StepAnswer};
 use crate::run::{Outcome, RunContext, Trial, TrialResult};
 
@@ -17,54 +19,69 @@ pub struct Recording {
 
 /// Collects one trial's steps; names them by the case's steps (compared by address).
 struct TrialObserver {
-    /// (address of the case's step, its name, its operation).
-    names: Vec<(usize, String, String)>,
+    steps_of_case: Vec<CaseStep>,
     steps: Mutex<Vec<RawStep>>,
+}
+
+/// A step of the case: its address, name, operation and templated parameters.
+struct CaseStep {
+    address: usize,
+    name: String,
+    operation: String,
+    templates: Templates,
 }
 
 impl TrialObserver {
     fn new(ctx: &RunContext, trial: &Trial) -> TrialObserver {
         let file = &ctx.suite.files[trial.file];
         let case = &file.file.cases[trial.case];
-        let op = |s: &crate::case::model::Step| {
-            s.operation
+        let service = ctx.catalog.service(&file.service);
+        let entry = |name: &str, s: &Step| {
+            let operation = s
+                .operation
                 .clone()
-                .unwrap_or_else(|| file.operation.clone())
+                .unwrap_or_else(|| file.operation.clone());
+            let templates = service
+                .and_then(|svc| svc.operations.get(&operation))
+                .map(|o| Templates::of(&o.spec, s))
+                .unwrap_or_default();
+            CaseStep {
+                address: std::ptr::from_ref(s) as usize,
+                name: name.to_string(),
+                operation,
+                templates,
+            }
         };
-        let mut names = vec![(
-            std::ptr::from_ref(&case.step) as usize,
-            "request".to_string(),
-            op(&case.step),
-        )];
+        let mut steps_of_case = vec![entry("request", &case.step)];
         for then in &case.then {
-            names.push((
-                std::ptr::from_ref(&then.step) as usize,
-                then.name.clone(),
-                op(&then.step),
-            ));
+            steps_of_case.push(entry(&then.name, &then.step));
         }
         TrialObserver {
-            names,
+            steps_of_case,
             steps: Mutex::new(Vec::new()),
         }
     }
 
-    fn name_of(&self, step: &crate::case::model::Step) -> (String, String) {
+    fn case_step(&self, step: &Step) -> Option<&CaseStep> {
         let address = std::ptr::from_ref(step) as usize;
-        self.names
-            .iter()
-            .find(|(a, _, _)| *a == address)
-            .map(|(_, n, o)| (n.clone(), o.clone()))
-            .unwrap_or_else(|| ("(unnamed)".into(), String::new()))
+        self.steps_of_case.iter().find(|e| e.address == address)
+    }
+
+    fn name_of(&self, step: &Step) -> String {
+        self.case_step(step)
+            .map_or_else(|| "(unnamed)".into(), |e| e.name.clone())
     }
 }
 
 impl Observer for TrialObserver {
     fn answer(&self, a: &StepAnswer<'_>) {
-        let (step, operation) = self.name_of(a.step);
+        let entry = self.case_step(a.step);
         self.steps.lock().push(RawStep::Answer(Box::new(RawAnswer {
-            step,
-            operation,
+            step: self.name_of(a.step),
+            operation: entry.map(|e| e.operation.clone()).unwrap_or_default(),
+            sent: entry
+                .map(|e| e.templates.sent(a.path, a.query, a.sent_body))
+                .unwrap_or_default(),
             method: a.method.to_string(),
             path: a.path.to_string(),
             status: a.status,
@@ -76,11 +93,15 @@ impl Observer for TrialObserver {
     }
 
     fn probe(&self, p: &ProbeAnswer<'_>) {
-        let (step, _) = self.name_of(p.step);
         self.steps.lock().push(RawStep::Probe(RawProbe {
-            step,
+            step: self.name_of(p.step),
             resource: p.resource.to_string(),
-            id: p.id.to_string(),
+            // The case's template (`${task_id}`): the same text on every run and target.
+            id: p
+                .step
+                .probe
+                .as_ref()
+                .map_or_else(|| p.id.to_string(), |pr| pr.id.clone()),
             exists: p.exists,
             vars: p.vars.clone(),
         }));

@@ -348,6 +348,8 @@ impl RunContext {
             step,
             method: &built.method,
             path: built.url.path(),
+            query: built.url.query(),
+            sent_body: &built.body,
             status: answer.status,
             headers: &answer.headers,
             body: &answer.body,

@@ -17,6 +17,10 @@ pub struct StepAnswer<'a> {
     pub method: &'a str,
     /// The path without the query (a V1 query holds the signature).
     pub path: &'a str,
+    /// The query and the body sent, to read back rendered parameter values (keep nothing else:
+    /// a V1 query holds the signature).
+    pub query: Option<&'a str>,
+    pub sent_body: &'a [u8],
     pub status: u16,
     pub headers: &'a reqwest::header::HeaderMap,
     pub body: &'a [u8],
