@@ -97,6 +97,14 @@ fn write(args: &RecordArgs, recording: &parity::Recording) -> ExitCode {
                 count(|o| *o == Outcome::Fail),
                 count(|o| matches!(o, Outcome::Skip(_))),
             );
+            let silent = recording
+                .snapshots
+                .iter()
+                .filter(|s| s.steps.is_empty())
+                .count();
+            if silent > 0 {
+                println!("warning: {silent} trials recorded no answer at all (is the target reachable? `conform run` shows why)");
+            }
             ExitCode::Ok
         }
         Err(e) => {

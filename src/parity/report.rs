@@ -162,6 +162,10 @@ mod tests {
             html.contains("&lt;X&gt;") && !html.contains("<X>"),
             "{html}"
         );
+        // Self-contained: nothing loaded from elsewhere, no script.
+        for outside in ["<script", "src=", "href=", "@import"] {
+            assert!(!html.contains(outside), "{outside} in {html}");
+        }
         let json: serde_json::Value = serde_json::from_str(&json(&c)).unwrap();
         assert_eq!(json["summary"]["unallowed"], 1);
         assert_eq!(json["matrix"][0]["differs"], 1);
