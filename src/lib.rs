@@ -16,6 +16,7 @@ pub mod files;
 pub mod harness;
 pub mod located;
 pub mod mutate;
+pub mod parity;
 pub mod report;
 pub mod run;
 pub mod spec;

@@ -36,6 +36,83 @@ enum Command {
     Emulate(EmulateCli),
     /// Run the suite against every mutant of the emulators: which cases catch which deviation.
     Mutate(MutateCli),
+    /// Record a target's answers: one normalized, redacted snapshot file per trial.
+    Record(RecordCli),
+    /// Compare a target's answers with a recording or another target, answer by answer.
+    Parity(ParityCli),
+}
+
+/// Target and selection options shared by `record` and `parity`.
+#[derive(Args)]
+struct RecordTargetCli {
+    #[command(flatten)]
+    sources: SourcesCli,
+    /// A base URL serving every service, or a target file (default: the built-in emulators).
+    #[arg(long, value_name = "URL|FILE")]
+    target: Option<String>,
+    /// The provider-state URL of a `--target URL`.
+    #[arg(long, value_name = "URL")]
+    states: Option<String>,
+    /// Only trials whose id contains this (repeatable).
+    #[arg(long, short = 'f', value_name = "TEXT")]
+    filter: Vec<String>,
+    /// Only cases with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    tag: Vec<String>,
+    /// Leave out cases with this tag (repeatable).
+    #[arg(long, value_name = "TAG")]
+    skip_tag: Vec<String>,
+    /// Only this Alibaba response format (repeatable).
+    #[arg(long, value_name = "json|xml", value_parser = command::run::parse_format)]
+    format: Vec<Format>,
+    /// How many cases run at once.
+    #[arg(long, short = 'j', default_value_t = 16)]
+    jobs: usize,
+}
+
+impl RecordTargetCli {
+    fn selection(&self) -> Selection {
+        Selection {
+            filters: self.filter.clone(),
+            tags: self.tag.clone(),
+            skip_tags: self.skip_tag.clone(),
+            formats: (!self.format.is_empty()).then(|| self.format.clone()),
+            ..Selection::default()
+        }
+    }
+}
+
+#[derive(Args)]
+struct RecordCli {
+    #[command(flatten)]
+    common: RecordTargetCli,
+    /// The directory the snapshots go to (`DIR/service/Operation/case[.format].json`).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct ParityCli {
+    #[command(flatten)]
+    common: RecordTargetCli,
+    /// Compare with this recording (made by `conform record`).
+    #[arg(long, value_name = "DIR", conflicts_with = "against")]
+    baseline: Option<PathBuf>,
+    /// Compare with this target (a base URL or a target file).
+    #[arg(long, value_name = "URL|FILE")]
+    against: Option<String>,
+    /// The provider-state URL of an `--against URL`.
+    #[arg(long, value_name = "URL", requires = "against")]
+    against_states: Option<String>,
+    /// Differences accepted, each with its reason (YAML; see the README).
+    #[arg(long, value_name = "FILE")]
+    allow: Option<PathBuf>,
+    /// Write the comparison as JSON here.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// Write the comparison as one self-contained HTML file here.
+    #[arg(long, value_name = "FILE")]
+    report_html: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -177,6 +254,27 @@ fn main() -> std::process::ExitCode {
             list: m.list,
             report_json: m.report_json,
             parallel: m.parallel,
+        }),
+        Command::Record(r) => command::record::record(command::record::RecordArgs {
+            selection: r.common.selection(),
+            sources: r.common.sources.into(),
+            target: r.common.target,
+            states: r.common.states,
+            jobs: r.common.jobs,
+            out: r.out,
+        }),
+        Command::Parity(p) => command::parity::parity(command::parity::ParityArgs {
+            selection: p.common.selection(),
+            sources: p.common.sources.into(),
+            target: p.common.target,
+            states: p.common.states,
+            jobs: p.common.jobs,
+            baseline: p.baseline,
+            against: p.against,
+            against_states: p.against_states,
+            allow: p.allow,
+            report_json: p.report_json,
+            report_html: p.report_html,
         }),
         Command::Emulate(e) => {
             command::emulate::emulate(&e.sources.into(), e.host, e.port, &e.services)

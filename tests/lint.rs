@@ -525,14 +525,14 @@ fn signing_request_fields_are_checked() {
         "{out}"
     );
     let text =
-        case("    request: {auth: tampered-body, form_params: true}\n    expect: {status: 401}\n");
+        case("    request: {auth: tampered-body, form_body: true}\n    expect: {status: 401}\n");
     let out = lint_cases(&[file("cases/t.yaml", &text)]);
     assert!(
         out.contains("auth `tampered-body` needs a `body` to send"),
         "{out}"
     );
     assert!(
-        out.contains("`form_params` applies to Alibaba RPC operations only"),
+        out.contains("`form_body` puts the parameters in a POST body: Alibaba RPC"),
         "{out}"
     );
     let ws = "operation: huawei-workspace/DeleteServer\ncases:\n  - name: t\n    summary: s\n    clause: \"seed:003_4d9f1c4dbf2ee0ed.txt#URI\"\n    tags: [safe]\n    request: {auth: oversized-token}\n    expect: {status: 401}\n";

@@ -6,7 +6,10 @@ pub mod embedded;
 pub mod emulate;
 pub mod lint;
 pub mod mutate;
+pub mod parity;
+pub mod record;
 pub mod run;
+pub mod targets;
 
 use std::path::PathBuf;
 use std::sync::Arc;

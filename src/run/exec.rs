@@ -246,7 +246,7 @@ impl RunContext {
         states: Option<&StatesClient<'_>>,
     ) -> StepEnd {
         if let Some(probe) = &step.probe {
-            return run_probe(probe, step.expect.exists, vars, states).await;
+            return run_probe(step, probe, vars, states).await;
         }
         let op_name = step.operation.as_deref().unwrap_or(default_op);
         let Some(op) = service.operations.get(op_name) else {
@@ -311,6 +311,17 @@ impl RunContext {
             Some(sts) => vars.insert(STRING_TO_SIGN.into(), Value::String(sts.clone())),
             None => vars.remove(STRING_TO_SIGN),
         };
+        super::observe::answer(super::observe::StepAnswer {
+            step,
+            method: &built.method,
+            path: built.url.path(),
+            query: built.url.query(),
+            sent_body: &built.body,
+            status: answer.status,
+            headers: &answer.headers,
+            body: &answer.body,
+            vars,
+        });
         let failures = check_answer(self, service, &op.spec, &step.expect, &answer, vars, format);
         vars.remove(STRING_TO_SIGN);
         if failures.is_empty() {
@@ -686,11 +697,12 @@ fn request_id_mirror_check(service: &Service, answer: &Answer, body: &Value) -> 
 
 /// A probe step: asks the provider-state endpoint whether the resource (in its scope) exists.
 async fn run_probe(
+    step: &Step,
     probe: &crate::case::model::Probe,
-    want: Option<bool>,
     vars: &Vars,
     states: Option<&StatesClient<'_>>,
 ) -> StepEnd {
+    let want = step.expect.exists;
     let Some(states) = states else {
         return StepEnd::Skipped("a probe step needs the target's provider-state URL".into());
     };
@@ -709,7 +721,15 @@ async fn run_probe(
             Err(end) => return end,
         };
     }
-    match (states.probe(&probe.resource, &id, &scope).await, want) {
+    let probed = states.probe(&probe.resource, &id, &scope).await;
+    super::observe::probe(super::observe::ProbeAnswer {
+        step,
+        resource: &probe.resource,
+        id: &id,
+        exists: probed.as_ref().ok().copied(),
+        vars,
+    });
+    match (probed, want) {
         (Ok(got), Some(want)) if got == want => StepEnd::Passed,
         (Ok(got), want) => StepEnd::Failed(
             vec![Failure::new(

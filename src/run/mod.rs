@@ -2,6 +2,7 @@
 //! concurrently against a target with one HTTP client per run, and streams results.
 
 mod exec;
+pub mod observe;
 pub mod redact;
 pub mod request;
 pub mod states;

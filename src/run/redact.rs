@@ -30,6 +30,11 @@ impl Redactor {
         }
     }
 
+    /// The secrets known so far (for tests that check none leaked).
+    pub fn secrets(&self) -> Vec<String> {
+        self.secrets.read().clone()
+    }
+
     pub fn redact(&self, text: &str) -> String {
         let secrets = self.secrets.read();
         let mut out = text.to_string();
