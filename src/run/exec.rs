@@ -476,6 +476,21 @@ impl RunContext {
                 )
             }
         };
+        // Requests go to the service's base URL and nowhere else (credentials with them).
+        if built.url.origin() != target.base_url.origin() {
+            return StepEnd::Failed(
+                vec![Failure::new(
+                    "case",
+                    "request",
+                    "a request to the service's base URL",
+                    format!(
+                        "a request to {}",
+                        super::target::without_userinfo(&built.url)
+                    ),
+                )],
+                None,
+            );
+        }
         if step.request.auth == AuthMode::Replayed {
             // The replay is checked on the second sending; the first must not already be
             // refused as a replay, or the case would pass without testing anything.

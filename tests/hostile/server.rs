@@ -79,6 +79,12 @@ impl Hostile {
 
 /// Starts the target on a thread of its own (its runtime lives as long as the process).
 pub fn start() -> Hostile {
+    start_with(None)
+}
+
+/// [`start`], answering every API request that names no behaviour with `default` (so that
+/// any suite meets the misbehaviour).
+pub fn start_with(default: Option<String>) -> Hostile {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -102,8 +108,9 @@ pub fn start() -> Hostile {
                     let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
                 }
             });
+            let default: Arc<Option<String>> = Arc::new(default);
             while let Ok((s, _)) = main.accept().await {
-                tokio::spawn(handle(s, other_port, Arc::clone(&seen)));
+                tokio::spawn(handle(s, other_port, Arc::clone(&seen), Arc::clone(&default)));
             }
         });
     });
@@ -154,7 +161,7 @@ async fn read_request(s: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     Some((path, body))
 }
 
-async fn handle(mut s: TcpStream, other_port: u16, seen: Arc<Seen>) {
+async fn handle(mut s: TcpStream, other_port: u16, seen: Arc<Seen>, default: Arc<Option<String>>) {
     let Some((path, body)) = read_request(&mut s).await else {
         return;
     };
@@ -168,7 +175,12 @@ async fn handle(mut s: TcpStream, other_port: u16, seen: Arc<Seen>) {
         return states(s, mode, &action).await;
     }
     seen.api.fetch_add(1, Ordering::SeqCst);
-    let name = path.rsplit('/').next().unwrap_or_default().to_string();
+    let mut name = path.rsplit('/').next().unwrap_or_default().to_string();
+    if let Some(default) = default.as_ref() {
+        if !API_BEHAVIOURS.contains(&name.as_str()) {
+            name = default.clone();
+        }
+    }
     api(s, &name, &path, other_port).await;
 }
 
