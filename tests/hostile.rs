@@ -382,6 +382,55 @@ fn an_interrupt_stops_tears_down_reports_and_exits_130() {
 }
 
 #[test]
+fn an_interrupt_during_a_setup_awaits_it_and_tears_it_down() {
+    let h = server::start();
+    let dir = scratch("interrupt-setup");
+    write_cases(&dir, &[case("setting-up", "conforming", true)]);
+    let extra = format!(
+        "timeout_seconds: 10\nprovider_states: {}\n",
+        h.states_url("slow-setup")
+    );
+    write_target(&dir, &h, &extra);
+    let started = Instant::now();
+    let (cases, target) = (dir.join("cases"), dir.join("target.yaml"));
+    let json = dir.join("run.json");
+    let child = spawn(
+        &dir,
+        &[
+            "run",
+            "--cases",
+            cases.to_str().unwrap(),
+            "--target",
+            target.to_str().unwrap(),
+            "--report-json",
+            json.to_str().unwrap(),
+        ],
+    );
+    while h.seen.setups.load(Ordering::SeqCst) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the setup never came"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let ran = wait(&dir, child, started, Duration::from_secs(30));
+    assert_eq!(ran.code, 130, "{}", ran.out);
+    assert_eq!(
+        h.seen.teardowns.load(Ordering::SeqCst),
+        1,
+        "the state made by the setup in flight is torn down"
+    );
+    assert_eq!(
+        h.seen.api.load(Ordering::SeqCst),
+        0,
+        "no step starts after the interrupt"
+    );
+    assert!(failures_of(&ran, "setting-up").contains("the run was interrupted"));
+}
+
+#[test]
 fn a_second_interrupt_aborts_at_once() {
     let h = server::start();
     let dir = scratch("interrupt-twice");

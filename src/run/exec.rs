@@ -110,6 +110,22 @@ struct CaseState {
     made: Vec<MadeState>,
 }
 
+/// A case stopped by the run's deadline.
+fn deadline_passed(started: Instant) -> StepEnd {
+    StepEnd::Failed(
+        vec![Failure::new(
+            "deadline",
+            "",
+            "the case to finish before the run's deadline",
+            format!(
+                "still running after {:.1}s",
+                started.elapsed().as_secs_f64()
+            ),
+        )],
+        None,
+    )
+}
+
 /// The failure of a teardown: it leaves resources behind, so the trial fails whatever its
 /// steps did.
 pub const TEARDOWN_CHECK: &str = "teardown";
@@ -209,8 +225,27 @@ impl RunContext {
             made: Vec::new(),
         };
         let states = self.states_client();
-        let steps = self.setup_and_steps(trial, states.as_ref(), &mut state);
-        let mut end = TrialEnd::of(self.bounded(started, steps).await);
+        // Setup is bounded by the deadline but not cut by an interrupt: a setup in flight is
+        // awaited (within its request timeout) so that what it made is known and torn down.
+        let set_up = match &states {
+            Some(s) => {
+                let given = &self.suite.files[trial.file].file.cases[trial.case].given;
+                let remaining = self.deadline.saturating_duration_since(Instant::now());
+                let setting_up = self.set_up(s, &file.service, given, &mut state);
+                tokio::time::timeout(remaining, setting_up)
+                    .await
+                    .unwrap_or_else(|_| Err(deadline_passed(started)))
+            }
+            None => Ok(()),
+        };
+        let end = match set_up {
+            Ok(()) => {
+                let steps = self.steps(trial, states.as_ref(), &mut state);
+                self.bounded(started, steps).await
+            }
+            Err(end) => end,
+        };
+        let mut end = TrialEnd::of(end);
         // Teardown runs whatever happened before it, even after an interrupt.
         if let Some(states) = &states {
             let failed = self.tear_down(states, &state.made).await;
@@ -233,8 +268,8 @@ impl RunContext {
         })
     }
 
-    /// Runs the case's setup and steps until they end, the run's deadline passes, or an
-    /// interrupt's grace is over.
+    /// Runs the case's steps until they end, the run's deadline passes, or an interrupt's
+    /// grace is over.
     async fn bounded(
         &self,
         started: Instant,
@@ -246,29 +281,28 @@ impl RunContext {
             tokio::time::sleep(self.interrupt_grace).await;
         };
         tokio::select! {
-            end = tokio::time::timeout(remaining, steps) => end.unwrap_or_else(|_| StepEnd::Failed(
-                vec![Failure::new(
-                    "deadline",
-                    "",
-                    "the case to finish before the run's deadline",
-                    format!("still running after {:.1}s", started.elapsed().as_secs_f64()),
-                )],
-                None,
-            )),
-            () = interrupted => StepEnd::Failed(
-                vec![Failure::new(
-                    "interrupted",
-                    "",
-                    "the case to finish",
-                    format!("the run was interrupted and the case was stopped after a grace of {:?}", self.interrupt_grace),
-                )],
-                None,
-            ),
+            end = tokio::time::timeout(remaining, steps) => end.unwrap_or_else(|_| deadline_passed(started)),
+            () = interrupted => self.interrupted_failure(),
         }
     }
 
-    /// Sets up the case's provider states, then runs its steps in order.
-    async fn setup_and_steps(
+    fn interrupted_failure(&self) -> StepEnd {
+        StepEnd::Failed(
+            vec![Failure::new(
+                "interrupted",
+                "",
+                "the case to finish",
+                format!(
+                    "the run was interrupted: no step starts after it, and a running one is stopped after a grace of {:?}",
+                    self.interrupt_grace
+                ),
+            )],
+            None,
+        )
+    }
+
+    /// Runs the case's steps in order.
+    async fn steps(
         &self,
         trial: &Trial,
         states: Option<&StatesClient<'_>>,
@@ -276,11 +310,6 @@ impl RunContext {
     ) -> StepEnd {
         let file = &self.suite.files[trial.file];
         let case = &file.file.cases[trial.case];
-        if let Some(states) = states {
-            if let Err(end) = self.set_up(states, &file.service, &case.given, state).await {
-                return end;
-            }
-        }
         let (Some(service), Some(svc_target)) = (
             self.catalog.service(&file.service),
             self.target.services.get(&file.service),
@@ -290,6 +319,10 @@ impl RunContext {
         let steps = std::iter::once((None, &case.step))
             .chain(case.then.iter().map(|n| (Some(n.name.as_str()), &n.step)));
         for (name, step) in steps {
+            // A step in flight may end after an interrupt; none starts after it.
+            if self.interrupt.is_set() {
+                return self.interrupted_failure();
+            }
             match self
                 .run_step(
                     service,
@@ -327,6 +360,10 @@ impl RunContext {
         state: &mut CaseState,
     ) -> Result<(), StepEnd> {
         for given in given {
+            // No new state once interrupted; those already made are torn down.
+            if self.interrupt.is_set() {
+                return Err(self.interrupted_failure());
+            }
             let mut params: Map<String, Value> = given.params.clone().into_iter().collect();
             params.insert("service".into(), Value::String(service.to_string()));
             match states.setup(&given.state, &params).await {

@@ -41,6 +41,7 @@ pub const STATE_MODES: &[&str] = &[
     "huge",
     "teardown-hangs",
     "teardown-fails",
+    "slow-setup",
 ];
 
 /// The token a hostile run's target file hands the harness; `echo-token-at-cut` echoes it.
@@ -59,6 +60,8 @@ pub struct Seen {
     pub api: AtomicUsize,
     /// Teardowns received (any mode).
     pub teardowns: AtomicUsize,
+    /// Setups received (any mode).
+    pub setups: AtomicUsize,
 }
 
 pub struct Hostile {
@@ -171,6 +174,9 @@ async fn handle(mut s: TcpStream, other_port: u16, seen: Arc<Seen>, default: Arc
         let action = request["action"].as_str().unwrap_or_default().to_string();
         if action == "teardown" {
             seen.teardowns.fetch_add(1, Ordering::SeqCst);
+        }
+        if action == "setup" {
+            seen.setups.fetch_add(1, Ordering::SeqCst);
         }
         return states(s, mode, &action).await;
     }
@@ -300,6 +306,10 @@ async fn states(mut s: TcpStream, mode: &str, action: &str) {
             chunk.extend_from_slice(&zeros);
             chunk.extend_from_slice(b"\r\n");
             endless(&mut s, &chunk).await;
+        }
+        ("slow-setup", "setup") => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            respond(&mut s, "200 OK", &[JSON], ok).await
         }
         ("teardown-fails", "teardown") => {
             respond(
