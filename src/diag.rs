@@ -42,19 +42,49 @@ impl Diagnostic {
     }
 }
 
+/// A word (a run without spaces) longer than this is elided in diagnostics.
+const MAX_WORD: usize = 120;
+/// A diagnostic's message is cut here: a value quoted from a file can be megabytes long.
+const MAX_MESSAGE: usize = 2000;
+
+/// A message with long values elided (`abc… (12345 characters)`), and cut as a whole.
+pub fn elide_long_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(MAX_MESSAGE + 64));
+    for (i, word) in message.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let n = word.chars().count();
+        if n > MAX_WORD {
+            out.extend(word.chars().take(MAX_WORD / 2));
+            out.push_str(&format!("… ({n} characters)"));
+        } else {
+            out.push_str(word);
+        }
+        if out.len() > MAX_MESSAGE {
+            break;
+        }
+    }
+    if out.len() > MAX_MESSAGE {
+        let cut = (0..=MAX_MESSAGE)
+            .rev()
+            .find(|i| out.is_char_boundary(*i))
+            .unwrap_or(0);
+        out.truncate(cut);
+        out.push_str(&format!("… (message of {} bytes cut)", message.len()));
+    }
+    out
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = elide_long_values(&self.message);
         match (&self.file, self.pos) {
-            (Some(file), Some(p)) => write!(
-                f,
-                "{}:{}:{}: {}",
-                file.display(),
-                p.line,
-                p.col,
-                self.message
-            ),
-            (Some(file), None) => write!(f, "{}: {}", file.display(), self.message),
-            _ => write!(f, "{}", self.message),
+            (Some(file), Some(p)) => {
+                write!(f, "{}:{}:{}: {}", file.display(), p.line, p.col, message)
+            }
+            (Some(file), None) => write!(f, "{}: {}", file.display(), message),
+            _ => write!(f, "{}", message),
         }
     }
 }
@@ -91,3 +121,31 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_elided() {
+        let long = "x".repeat(10_000_000);
+        let d = Diagnostic::at(
+            Path::new("c.yaml"),
+            Pos::new(3, 4),
+            format!("unknown field `{long}`, expected one of `a`"),
+        );
+        let shown = d.to_string();
+        assert!(shown.len() < 300, "{}", shown.len());
+        assert!(
+            shown.starts_with("c.yaml:3:4: unknown field `xxx"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("… (10000003 characters) expected one of `a`"),
+            "{shown}"
+        );
+        let many = "word ".repeat(2_000);
+        assert!(elide_long_values(&many).ends_with("(message of 10000 bytes cut)"));
+        assert_eq!(elide_long_values("short `msg`"), "short `msg`");
+    }
+}

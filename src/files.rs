@@ -44,8 +44,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
     paths
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Diagnostic::file(&path, format!("cannot read: {e}")))?;
+            let text = crate::located::read_text(&path)?;
             Ok(SourceFile { path, text })
         })
         .collect()

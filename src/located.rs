@@ -41,13 +41,25 @@ impl Located {
     pub fn parse(path: &Path, text: &str) -> Result<Located, Diagnostic> {
         let mut builder = Builder::default();
         let mut parser = Parser::new_from_str(text);
-        if let Err(e) = parser.load(&mut builder, false) {
-            let m = e.marker();
-            return Err(Diagnostic::at(
-                path,
-                Pos::new(m.line(), m.col() + 1),
-                format!("YAML syntax: {}", e.info()),
-            ));
+        // Events are pulled here rather than with `Parser::load`, which recurses once per
+        // nesting level: a deeply nested file would overflow the stack before any limit.
+        loop {
+            let (event, mark) = parser.next_token().map_err(|e| {
+                let m = e.marker();
+                Diagnostic::at(
+                    path,
+                    Pos::new(m.line(), m.col() + 1),
+                    format!("YAML syntax: {}", e.info()),
+                )
+            })?;
+            // One document: the first one's end ends the reading.
+            if matches!(event, Event::StreamEnd | Event::DocumentEnd) {
+                break;
+            }
+            builder.on_event(event, mark);
+            if builder.error.is_some() {
+                break;
+            }
         }
         if let Some((pos, msg)) = builder.error {
             return Err(Diagnostic::at(path, pos, msg));
@@ -62,9 +74,7 @@ impl Located {
 
     /// Reads and parses a file.
     pub fn read(path: &Path) -> Result<Located, Diagnostic> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Diagnostic::file(path, format!("cannot read: {e}")))?;
-        Located::parse(path, &text)
+        Located::parse(path, &read_text(path)?)
     }
 
     /// The deepest node on the way to `pointer` (the node itself when it exists).
@@ -136,6 +146,31 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
 /// Escapes one JSON-pointer reference token (RFC 6901).
 pub fn escape_pointer(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
+}
+
+/// How deep YAML may nest in conform files: far more than any spec or case needs, and far
+/// from what would exhaust the stack of code that walks the values recursively.
+pub const MAX_DEPTH: usize = 64;
+
+/// Reads a text file; invalid UTF-8 is reported at its line and column.
+pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Diagnostic::file(path, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        // Columns count characters, as the YAML positions do.
+        let col = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        Diagnostic::at(
+            path,
+            Pos::new(line, col),
+            "invalid UTF-8: the file must be UTF-8 text",
+        )
+    })
 }
 
 enum Frame {
@@ -227,6 +262,12 @@ impl MarkedEventReceiver for Builder {
             Event::SequenceStart(..) | Event::MappingStart(..) if self.is_key_position() => {
                 self.fail(mark, "mapping keys must be plain strings")
             }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                self.fail(
+                    mark,
+                    &format!("nested deeper than {MAX_DEPTH} levels (the limit of conform files)"),
+                )
+            }
             Event::SequenceStart(..) => self.stack.push(Frame::Seq(Vec::new(), at)),
             Event::MappingStart(..) => self.stack.push(Frame::Map(Map::new(), at, None)),
             Event::SequenceEnd => {
@@ -311,6 +352,38 @@ mod tests {
         assert!(err.message.contains("duplicate key `a`"));
         let err = parse("a: &x 1\nb: *x\n").unwrap_err();
         assert!(err.message.contains("anchors"), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_a_located_error_not_a_crash() {
+        for text in [
+            format!("a: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+            format!("a: {}\n", "{b: ".repeat(5_000)),
+            (0..3_000)
+                .map(|i| format!("{}- \n", "  ".repeat(i)))
+                .collect::<String>(),
+        ] {
+            let err = parse(&text).unwrap_err();
+            assert!(err.pos.is_some(), "{err}");
+            assert!(
+                err.message.contains("nested deeper than 64")
+                    || err.message.starts_with("YAML syntax"),
+                "{err}"
+            );
+        }
+        let ok = format!("a: {}1{}\n", "[".repeat(60), "]".repeat(60));
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let dir = std::env::temp_dir().join(format!("conform-utf8-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("bad.yaml");
+        std::fs::write(&p, b"a: 1\nb: x\xc3\x28y\n").unwrap();
+        let err = read_text(&p).unwrap_err();
+        assert_eq!(err.pos, Some(Pos::new(2, 5)), "{err}");
+        assert!(err.message.contains("invalid UTF-8"), "{err}");
     }
 
     #[test]

@@ -192,6 +192,10 @@ struct RunCli {
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     report_junit: Option<PathBuf>,
+    /// The most bytes read of any answer; a larger answer fails its case (default 1048576,
+    /// or the target file's `max_answer_bytes`).
+    #[arg(long, value_name = "BYTES")]
+    max_answer_bytes: Option<u64>,
 }
 
 #[derive(Args)]
@@ -245,6 +249,7 @@ fn main() -> std::process::ExitCode {
             list: r.list,
             report_json: r.report_json,
             report_junit: r.report_junit,
+            max_answer_bytes: r.max_answer_bytes,
         }),
         Command::Lint(s) => command::lint::lint(&s.into()),
         Command::Coverage { sources, json } => command::coverage::coverage(&sources.into(), json),

@@ -155,6 +155,7 @@ fn target(base: &str) -> Target {
         request_timeout: Duration::from_millis(400),
         deadline: Duration::from_secs(60),
         allow_destructive: false,
+        max_answer_bytes: run::target::DEFAULT_MAX_ANSWER_BYTES,
     }
 }
 

@@ -29,15 +29,29 @@ pub fn names(template: &str) -> Vec<&str> {
     out
 }
 
-/// Whether a variable name is a builtin; `Err` for a malformed `unique:` length.
+/// The longest `${unique:N}`: longer than any id limit the APIs document (lint refuses more).
+pub const MAX_UNIQUE: usize = 4096;
+
+/// The length of a `unique:N` name, checked against [`MAX_UNIQUE`].
+fn unique_length(name: &str, n: &str) -> Result<usize, String> {
+    match n.parse::<u64>() {
+        Ok(len) if len <= MAX_UNIQUE as u64 => Ok(len as usize),
+        Ok(_) => Err(format!(
+            "`${{{name}}}`: the length after `unique:` is at most {MAX_UNIQUE}"
+        )),
+        Err(_) => Err(format!(
+            "`${{{name}}}`: the length after `unique:` must be a whole number"
+        )),
+    }
+}
+
+/// Whether a variable name is a builtin; `Err` for a malformed or too long `unique:` length.
 pub fn is_builtin(name: &str) -> Result<bool, String> {
     if name == "unique" {
         return Ok(true);
     }
     if let Some(n) = name.strip_prefix("unique:") {
-        return n.parse::<usize>().map(|_| true).map_err(|_| {
-            format!("`${{{name}}}`: the length after `unique:` must be a whole number")
-        });
+        return unique_length(name, n).map(|_| true);
     }
     Ok(false)
 }
@@ -101,10 +115,7 @@ fn lookup(name: &str, vars: &Vars) -> Result<Value, String> {
         return Ok(Value::String(unique(32)));
     }
     if let Some(n) = name.strip_prefix("unique:") {
-        let n: usize = n
-            .parse()
-            .map_err(|_| format!("bad length in `${{{name}}}`"))?;
-        return Ok(Value::String(unique(n)));
+        return Ok(Value::String(unique(unique_length(name, n)?)));
     }
     vars.get(name)
         .cloned()
@@ -138,6 +149,20 @@ mod tests {
         assert_eq!(render("${unique:0}", &vars).unwrap(), "");
         assert!(render("${nope}", &vars).unwrap_err().contains("`nope`"));
         assert!(is_builtin("unique:x").is_err());
+        assert_eq!(render("${unique:4096}", &vars).unwrap().len(), 4096);
+        for huge in [
+            "unique:4097",
+            "unique:10000000000",
+            "unique:18446744073709551615",
+            "unique:99999999999999999999999",
+        ] {
+            assert!(
+                is_builtin(huge).unwrap_err().contains("at most 4096")
+                    || is_builtin(huge).unwrap_err().contains("whole number"),
+                "{huge}"
+            );
+            assert!(render(&format!("${{{huge}}}"), &vars).is_err(), "{huge}");
+        }
         assert!(!is_builtin("SourceId").unwrap());
     }
 }

@@ -11,6 +11,9 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 
+/// How deep elements may nest in an answer.
+pub const MAX_DEPTH: usize = 128;
+
 /// Parses an XML document: the root element's name and its content mapped to JSON.
 pub fn to_json(text: &str) -> Result<(String, Value), String> {
     let mut reader = Reader::from_str(text);
@@ -26,6 +29,13 @@ pub fn to_json(text: &str) -> Result<(String, Value), String> {
             Event::Start(e) => {
                 if root.is_some() {
                     return Err(format!("content after the root element at byte {pos}"));
+                }
+                // As deep as serde_json reads JSON: deeper values would exhaust the stack of
+                // the code that walks or drops them.
+                if stack.len() >= MAX_DEPTH {
+                    return Err(format!(
+                        "elements nested deeper than {MAX_DEPTH} at byte {pos}"
+                    ));
                 }
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                 stack.push((name, Map::new(), String::new()));
@@ -125,6 +135,15 @@ fn insert(map: &mut Map<String, Value>, name: String, value: Value) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}x{}", "<a>".repeat(300_000), "</a>".repeat(300_000));
+        let e = to_json(&deep).unwrap_err();
+        assert!(e.starts_with("elements nested deeper than 128"), "{e}");
+        let ok = format!("{}x{}", "<a>".repeat(100), "</a>".repeat(100));
+        assert!(to_json(&ok).is_ok());
+    }
 
     #[test]
     fn maps_by_the_documented_rule() {

@@ -68,6 +68,7 @@ pub fn target_for(
         request_timeout: Duration::from_secs(10),
         deadline: Duration::from_secs(1800),
         allow_destructive: true,
+        max_answer_bytes: crate::run::target::DEFAULT_MAX_ANSWER_BYTES,
     })
 }
 

@@ -31,6 +31,8 @@ pub enum ExitCode {
     Usage = 2,
     /// A case, spec or target file is invalid.
     BadFile = 3,
+    /// The run was interrupted (SIGINT or SIGTERM); its reports say so.
+    Interrupted = 130,
 }
 
 impl From<ExitCode> for std::process::ExitCode {

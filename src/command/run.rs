@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{ExitCode, Sources};
 use crate::case::model::Format;
@@ -19,6 +19,8 @@ pub struct RunArgs {
     pub list: bool,
     pub report_json: Option<PathBuf>,
     pub report_junit: Option<PathBuf>,
+    /// Overrides the target's `max_answer_bytes`.
+    pub max_answer_bytes: Option<u64>,
 }
 
 pub fn run(args: RunArgs) -> ExitCode {
@@ -103,7 +105,16 @@ pub fn run(args: RunArgs) -> ExitCode {
                 }
             }
         };
-        let target_name = target.name.clone();
+        let mut target = target;
+        if let Some(n) = args.max_answer_bytes {
+            match run::target::check_max_answer_bytes(n) {
+                Ok(n) => target.max_answer_bytes = n,
+                Err(e) => {
+                    eprintln!("conform: --max-answer-bytes {e}");
+                    return ExitCode::Usage;
+                }
+            }
+        }
         let ctx = match RunContext::new(catalog, suite, target) {
             Ok(c) => Arc::new(c),
             Err(e) => {
@@ -111,37 +122,100 @@ pub fn run(args: RunArgs) -> ExitCode {
                 return ExitCode::Usage;
             }
         };
-        println!("conform: {} trials against {target_name}, {} at a time", trials.len(), args.jobs);
-        let started = Instant::now();
-        let results = ctx
-            .run_all(trials, args.jobs, |r| {
-                println!("{}", crate::report::terminal::line(r));
-                if let Some(n) = crate::report::terminal::notes(r) {
-                    println!("{n}");
-                }
-            })
-            .await;
-        let elapsed = started.elapsed();
-        println!("{}", crate::report::terminal::summary(&results, elapsed));
+        let signal = match watch_signals(ctx.interrupt.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("conform: cannot watch for signals: {e}");
+                return ExitCode::Usage;
+            }
+        };
+        let code = run_and_report(&ctx, trials, &args, &signal).await;
         if let Some(running) = emulator {
-            running.shutdown().await;
+            // Bounded: the run's end must not wait on the embedded server.
+            let _ = tokio::time::timeout(Duration::from_millis(300), running.shutdown()).await;
         }
-        let mut code = if results.iter().any(|r| r.outcome == Outcome::Fail) { ExitCode::Failed } else { ExitCode::Ok };
-        if let Some(p) = &args.report_json {
-            if let Err(e) = crate::report::write_atomically(p, crate::report::json::render(&target_name, &results, elapsed).as_bytes()) {
-                eprintln!("conform: cannot write {}: {e}", p.display());
-                code = ExitCode::Usage;
-            }
+        if signal.get().is_some() {
+            ExitCode::Interrupted
+        } else {
+            code
         }
-        if let Some(p) = &args.report_junit {
-            let written = crate::report::junit::render(&results, elapsed).and_then(|x| crate::report::write_atomically(p, x.as_bytes()).map_err(|e| e.to_string()));
-            if let Err(e) = written {
-                eprintln!("conform: cannot write {}: {e}", p.display());
-                code = ExitCode::Usage;
-            }
-        }
-        code
     })
+}
+
+/// Runs the trials, prints each and the summary, writes the reports: the exit code.
+async fn run_and_report(
+    ctx: &Arc<RunContext>,
+    trials: Vec<run::Trial>,
+    args: &RunArgs,
+    signal: &std::sync::OnceLock<&'static str>,
+) -> ExitCode {
+    let target_name = ctx.target.name.clone();
+    println!(
+        "conform: {} trials against {target_name}, {} at a time",
+        trials.len(),
+        args.jobs
+    );
+    let started = Instant::now();
+    let results = ctx
+        .run_all(trials, args.jobs, |r| {
+            println!("{}", crate::report::terminal::line(r));
+            if let Some(n) = crate::report::terminal::notes(r) {
+                println!("{n}");
+            }
+        })
+        .await;
+    let elapsed = started.elapsed();
+    let interrupted = signal.get().copied();
+    println!(
+        "{}",
+        crate::report::terminal::summary_of_run(&results, elapsed, interrupted)
+    );
+    let mut code = if results.iter().any(|r| r.outcome == Outcome::Fail) {
+        ExitCode::Failed
+    } else {
+        ExitCode::Ok
+    };
+    if let Some(p) = &args.report_json {
+        let json = crate::report::json::render_run(&target_name, &results, elapsed, interrupted);
+        if let Err(e) = crate::report::write_atomically(p, json.as_bytes()) {
+            eprintln!("conform: cannot write {}: {e}", p.display());
+            code = ExitCode::Usage;
+        }
+    }
+    if let Some(p) = &args.report_junit {
+        let written =
+            crate::report::junit::render_run(&results, elapsed, interrupted).and_then(|x| {
+                crate::report::write_atomically(p, x.as_bytes()).map_err(|e| e.to_string())
+            });
+        if let Err(e) = written {
+            eprintln!("conform: cannot write {}: {e}", p.display());
+            code = ExitCode::Usage;
+        }
+    }
+    code
+}
+
+/// On the first SIGINT or SIGTERM sets `interrupt` (the runner then starts no more trials,
+/// stops running ones after a grace and tears their states down); on the second exits at once
+/// with 130. The returned cell gets the first signal's name.
+fn watch_signals(
+    interrupt: run::Interrupt,
+) -> std::io::Result<Arc<std::sync::OnceLock<&'static str>>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let seen = Arc::new(std::sync::OnceLock::new());
+    let cell = Arc::clone(&seen);
+    tokio::spawn(async move {
+        let name = tokio::select! { _ = int.recv() => "SIGINT", _ = term.recv() => "SIGTERM" };
+        let _ = cell.set(name);
+        interrupt.set();
+        eprintln!("conform: interrupted: no more cases start; running ones get {:?}, then their states are torn down and the reports written (a second signal aborts at once)", run::INTERRUPT_GRACE);
+        tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+        eprintln!("conform: interrupted again: aborting without teardown or reports");
+        std::process::exit(ExitCode::Interrupted as i32);
+    });
+    Ok(seen)
 }
 
 /// `json` or `xml`, for `--format`.

@@ -50,6 +50,7 @@ mod params;
 mod provider_states;
 pub mod request;
 pub mod rules;
+pub mod server;
 pub mod store;
 pub mod tenancy;
 #[cfg(test)]
@@ -171,6 +172,8 @@ pub struct EmulatorConfig {
     pub answer_layer: Option<AnswerLayer>,
     /// One line per request on stderr: method, path, status, service/operation, duration.
     pub log: bool,
+    /// Timeouts and the connection limit of the server.
+    pub limits: server::ServerLimits,
 }
 
 impl EmulatorConfig {
@@ -180,6 +183,7 @@ impl EmulatorConfig {
             credentials: EmulatorCredentials::default(),
             answer_layer: None,
             log: false,
+            limits: server::ServerLimits::default(),
         }
     }
 
@@ -296,6 +300,7 @@ struct Shared {
     store: Store,
     nonces: NonceCache,
     routes: Routes,
+    body_read_timeout: Duration,
 }
 
 impl Shared {
@@ -306,6 +311,7 @@ impl Shared {
             creds: config.credentials,
             layer: config.answer_layer,
             log: config.log,
+            body_read_timeout: config.limits.body_read_timeout,
             store: Store::new(),
             nonces: NonceCache::default(),
         }
@@ -414,7 +420,14 @@ fn into_response(answer: Answer) -> Response {
 async fn serve_api(State(sh): State<Arc<Shared>>, req: axum::extract::Request) -> Response {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, request::BODY_LIMIT).await.ok();
+    // A body that does not arrive in time is treated as one too large: refused, not awaited.
+    let body = tokio::time::timeout(
+        sh.body_read_timeout,
+        axum::body::to_bytes(body, request::BODY_LIMIT),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok);
     let incoming = Incoming::new(parts, body);
     let Handled { mut answer, ctx } = dispatch(&sh, &incoming);
     if let Some(layer) = &sh.layer {
@@ -472,15 +485,16 @@ impl Emulator {
     ) -> std::io::Result<RunningEmulator> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let limits = config.limits;
         let shared = Arc::new(Shared::new(config));
         let app = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
+            server::serve(listener, app, limits, async {
+                let _ = rx.await;
+            })
+            .await;
+            Ok(())
         });
         Ok(RunningEmulator {
             addr,
@@ -608,6 +622,7 @@ pub async fn serve_standalone_on(
         credentials: credentials.with_env(),
         answer_layer: None,
         log: true,
+        limits: server::ServerLimits::default(),
     };
     let listener = TcpListener::bind(addr)
         .await
@@ -617,10 +632,9 @@ pub async fn serve_standalone_on(
         "conform emulator: http://{addr} serving {}; provider states at http://{addr}{STATES_PATH}; Ctrl-C stops",
         names.join(", ")
     );
+    let limits = config.limits;
     let app = router(Arc::new(Shared::new(config)));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop_signal())
-        .await?;
+    server::serve(listener, app, limits, stop_signal()).await;
     eprintln!("conform emulator: stopped");
     Ok(())
 }

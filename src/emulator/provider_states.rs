@@ -134,9 +134,11 @@ pub(super) async fn serve(State(sh): State<Arc<Shared>>, req: axum::extract::Req
         );
         return r;
     }
-    let body = match axum::body::to_bytes(req.into_body(), super::request::BODY_LIMIT).await {
-        Ok(b) => b,
-        Err(_) => return bad("the body is unreadable or larger than 1 MiB"),
+    let read = axum::body::to_bytes(req.into_body(), super::request::BODY_LIMIT);
+    let body = match tokio::time::timeout(sh.body_read_timeout, read).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => return bad("the body is unreadable or larger than 1 MiB"),
+        Err(_) => return bad("the body did not arrive in time"),
     };
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v @ Value::Object(_)) => v,
@@ -501,7 +503,8 @@ fn teardown(sh: &Shared, request: &Value) -> Result<Value, String> {
                 }
                 continue;
             }
-            let Some(id) = value.as_str().filter(|id| !id.is_empty()) else {
+            // Every id, the empty one too: a state set up with it must not outlive its case.
+            let Some(id) = value.as_str() else {
                 continue;
             };
             for kind in &kinds {

@@ -6,6 +6,16 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use crate::run::{Outcome, TrialResult};
 
 pub fn render(results: &[TrialResult], elapsed: std::time::Duration) -> Result<String, String> {
+    render_run(results, elapsed, None)
+}
+
+/// [`render`] of a run that `interrupted` (a signal's name) may have cut short: an interrupted
+/// run carries one more failing test case, `conform::run`, that says so.
+pub fn render_run(
+    results: &[TrialResult],
+    elapsed: std::time::Duration,
+    interrupted: Option<&str>,
+) -> Result<String, String> {
     let mut report = Report::new("conform");
     report.set_time(elapsed);
     let mut suites: Vec<TestSuite> = Vec::new();
@@ -50,6 +60,13 @@ pub fn render(results: &[TrialResult], elapsed: std::time::Duration) -> Result<S
         tc.set_classname(format!("{}::{}", r.service, r.operation));
         tc.set_time(r.duration);
         suites[idx].add_test_case(tc);
+    }
+    if let Some(signal) = interrupted {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+        s.set_message(crate::report::terminal::interrupted_words(signal, results));
+        let mut suite = TestSuite::new("conform::run");
+        suite.add_test_case(TestCase::new("interrupted", s));
+        suites.push(suite);
     }
     report.add_test_suites(suites);
     report

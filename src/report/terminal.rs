@@ -41,6 +41,27 @@ pub fn notes(r: &TrialResult) -> Option<String> {
 
 /// The closing lines: the failed ids again, and the counts (`N passed, N failed, N skipped`).
 pub fn summary(results: &[TrialResult], elapsed: std::time::Duration) -> String {
+    summary_of_run(results, elapsed, None)
+}
+
+/// What an interrupted run says of itself, in every output.
+pub fn interrupted_words(signal: &str, results: &[TrialResult]) -> String {
+    let not_run = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Skip(crate::run::NOT_RUN_INTERRUPTED.into()))
+        .count();
+    format!(
+        "the run was interrupted ({signal}): {not_run} trial(s) not run; the states set up were torn down (any that could not be are listed as teardown failures)"
+    )
+}
+
+/// [`summary`] of a run that `interrupted` (a signal's name) may have cut short; teardown
+/// failures are listed in words (they leave resources behind).
+pub fn summary_of_run(
+    results: &[TrialResult],
+    elapsed: std::time::Duration,
+    interrupted: Option<&str>,
+) -> String {
     let s = Summary::of(results);
     let mut out = String::new();
     let failed: Vec<_> = results
@@ -52,6 +73,15 @@ pub fn summary(results: &[TrialResult], elapsed: std::time::Duration) -> String 
         for r in failed {
             out.push_str(&format!("  {}\n", r.id));
         }
+    }
+    if s.teardown_failed > 0 {
+        out.push_str(&format!(
+            "\nteardown failed in {} trial(s): resources they set up may be left on the target\n",
+            s.teardown_failed
+        ));
+    }
+    if let Some(signal) = interrupted {
+        out.push_str(&format!("\n{}\n", interrupted_words(signal, results)));
     }
     out.push_str(&format!(
         "\n{} passed, {} failed, {} skipped in {:.2}s",

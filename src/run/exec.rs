@@ -1,6 +1,6 @@
 //! Running one trial: provider states, the steps in order with their checks, teardown always.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
@@ -41,6 +41,9 @@ pub fn transport_error(e: &reqwest::Error) -> String {
 /// its teardown.
 type MadeState = (String, Map<String, Value>, Map<String, Value>);
 
+/// How long teardown may run past the run's deadline.
+pub const TEARDOWN_GRACE: Duration = Duration::from_millis(500);
+
 /// An answer as received.
 struct Answer {
     status: u16,
@@ -54,20 +57,92 @@ enum StepEnd {
     Skipped(String),
 }
 
+/// How a trial ended, before redaction.
+struct TrialEnd {
+    outcome: Outcome,
+    failures: Vec<Failure>,
+    response: Option<String>,
+    notes: Vec<String>,
+}
+
+impl TrialEnd {
+    fn skip(why: impl Into<String>) -> TrialEnd {
+        TrialEnd {
+            outcome: Outcome::Skip(why.into()),
+            failures: vec![],
+            response: None,
+            notes: vec![],
+        }
+    }
+
+    fn fail(failure: Failure) -> TrialEnd {
+        TrialEnd {
+            outcome: Outcome::Fail,
+            failures: vec![failure],
+            response: None,
+            notes: vec![],
+        }
+    }
+
+    fn of(end: StepEnd) -> TrialEnd {
+        match end {
+            StepEnd::Passed => TrialEnd {
+                outcome: Outcome::Pass,
+                failures: vec![],
+                response: None,
+                notes: vec![],
+            },
+            StepEnd::Failed(failures, response) => TrialEnd {
+                outcome: Outcome::Fail,
+                failures,
+                response,
+                notes: vec![],
+            },
+            StepEnd::Skipped(why) => TrialEnd::skip(why),
+        }
+    }
+}
+
+/// What one running case carries from setup through its steps to teardown.
+struct CaseState {
+    vars: Vars,
+    creds: CaseCredentials,
+    made: Vec<MadeState>,
+}
+
+/// A case stopped by the run's deadline.
+fn deadline_passed(started: Instant) -> StepEnd {
+    StepEnd::Failed(
+        vec![Failure::new(
+            "deadline",
+            "",
+            "the case to finish before the run's deadline",
+            format!(
+                "still running after {:.1}s",
+                started.elapsed().as_secs_f64()
+            ),
+        )],
+        None,
+    )
+}
+
+/// The failure of a teardown: it leaves resources behind, so the trial fails whatever its
+/// steps did.
+pub const TEARDOWN_CHECK: &str = "teardown";
+
 impl RunContext {
     /// Runs one trial to its end; never panics on what the target answers.
     pub async fn run_trial(&self, trial: &Trial) -> TrialResult {
         let started = Instant::now();
-        let (file, case) = self
-            .suite
-            .files
-            .get(trial.file)
-            .and_then(|f| f.file.cases.get(trial.case).map(|c| (f, c)))
-            .expect("trials come from the suite");
-        let result = |outcome: Outcome,
-                      failures: Vec<Failure>,
-                      response: Option<String>,
-                      notes: Vec<String>| TrialResult {
+        let end = self.run_trial_inner(trial, started).await;
+        self.finish(trial, started, end)
+    }
+
+    /// The trial's result, every text redacted.
+    fn finish(&self, trial: &Trial, started: Instant, end: TrialEnd) -> TrialResult {
+        let file = &self.suite.files[trial.file];
+        let case = &file.file.cases[trial.case];
+        TrialResult {
             id: trial.id.clone(),
             service: file.service.clone(),
             operation: file.operation.clone(),
@@ -75,154 +150,279 @@ impl RunContext {
             format: trial.format,
             clause: case.clause.clone(),
             // A skip reason may quote the target (a provider-state refusal).
-            outcome: match outcome {
+            outcome: match end.outcome {
                 Outcome::Skip(why) => Outcome::Skip(self.redactor.redact(&why)),
                 other => other,
             },
-            failures: failures
+            failures: end
+                .failures
                 .into_iter()
                 .map(|f| self.redact_failure(f))
                 .collect(),
-            response: response.map(|r| self.redactor.redact(&r)),
-            notes: notes
+            response: end.response.map(|r| self.redactor.redact(&r)),
+            notes: end
+                .notes
                 .into_iter()
                 .map(|n| self.redactor.redact(&n))
                 .collect(),
             duration: started.elapsed(),
-        };
-        let skip = |why: String| result(Outcome::Skip(why), vec![], None, vec![]);
-        let Some(service) = self.catalog.service(&file.service) else {
-            return skip(format!("unknown service `{}`", file.service));
-        };
-        let Some(svc_target) = self.target.services.get(&file.service) else {
-            return skip(format!("the target does not serve `{}`", file.service));
-        };
+        }
+    }
+
+    /// Why a trial cannot start, if it cannot.
+    fn refusal(&self, trial: &Trial) -> Option<TrialEnd> {
+        let file = self.suite.files.get(trial.file)?;
+        let case = file.file.cases.get(trial.case)?;
+        if self.catalog.service(&file.service).is_none() {
+            return Some(TrialEnd::skip(format!(
+                "unknown service `{}`",
+                file.service
+            )));
+        }
+        if !self.target.services.contains_key(&file.service) {
+            return Some(TrialEnd::skip(format!(
+                "the target does not serve `{}`",
+                file.service
+            )));
+        }
         // Only `safe` cases may touch a target that does not allow destructive ones: a case
         // that expects a refusal would still delete on a target that deviates.
         if !case.tags.iter().any(|t| t == tags::SAFE) && !self.target.allow_destructive {
-            return skip(
-                "not tagged `safe`, and the target does not allow destructive cases".into(),
-            );
+            return Some(TrialEnd::skip(
+                "not tagged `safe`, and the target does not allow destructive cases",
+            ));
         }
         if !case.given.is_empty() && self.target.states_url.is_none() {
-            return skip("needs provider states; the target has no provider-state URL".into());
+            return Some(TrialEnd::skip(
+                "needs provider states; the target has no provider-state URL",
+            ));
         }
-        let remaining = self.deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
+        if self.deadline <= Instant::now() {
             // Not a skip: a run that could not finish has not shown the target conforms.
-            let f = Failure::new(
+            return Some(TrialEnd::fail(Failure::new(
                 "deadline",
                 "",
                 "the case to start before the run's deadline",
                 "the deadline had passed",
-            );
-            return result(Outcome::Fail, vec![f], None, vec![]);
+            )));
         }
+        None
+    }
 
-        let mut vars = Vars::new();
-        let mut creds = CaseCredentials {
-            access_key_id: svc_target.credentials.access_key_id.clone(),
-            secret: svc_target.credentials.secret.clone(),
-            token: svc_target.credentials.token.clone(),
+    async fn run_trial_inner(&self, trial: &Trial, started: Instant) -> TrialEnd {
+        if let Some(end) = self.refusal(trial) {
+            return end;
+        }
+        let file = &self.suite.files[trial.file];
+        let credentials = &self.target.services[&file.service].credentials;
+        let mut state = CaseState {
+            vars: Vars::new(),
+            creds: CaseCredentials {
+                access_key_id: credentials.access_key_id.clone(),
+                secret: credentials.secret.clone(),
+                token: credentials.token.clone(),
+            },
+            made: Vec::new(),
         };
-        let mut notes = Vec::new();
-        let mut made: Vec<MadeState> = Vec::new();
-        let states = self.target.states_url.as_ref().map(|url| StatesClient {
+        let states = self.states_client();
+        // Setup is bounded by the deadline but not cut by an interrupt: a setup in flight is
+        // awaited (within its request timeout) so that what it made is known and torn down.
+        let set_up = match &states {
+            Some(s) => {
+                let given = &self.suite.files[trial.file].file.cases[trial.case].given;
+                let remaining = self.deadline.saturating_duration_since(Instant::now());
+                let setting_up = self.set_up(s, &file.service, given, &mut state);
+                tokio::time::timeout(remaining, setting_up)
+                    .await
+                    .unwrap_or_else(|_| Err(deadline_passed(started)))
+            }
+            None => Ok(()),
+        };
+        let end = match set_up {
+            Ok(()) => {
+                let steps = self.steps(trial, states.as_ref(), &mut state);
+                self.bounded(started, steps).await
+            }
+            Err(end) => end,
+        };
+        let mut end = TrialEnd::of(end);
+        // Teardown runs whatever happened before it, even after an interrupt.
+        if let Some(states) = &states {
+            let failed = self.tear_down(states, &state.made).await;
+            if !failed.is_empty() {
+                end.outcome = Outcome::Fail;
+                end.failures.extend(failed);
+            }
+        }
+        end
+    }
+
+    /// The provider-state client of the run, bounded by its answer limit.
+    fn states_client(&self) -> Option<StatesClient<'_>> {
+        self.target.states_url.as_ref().map(|url| StatesClient {
             client: &self.client,
             url,
             timeout: self.target.request_timeout,
-        });
+            max_answer_bytes: self.target.max_answer_bytes,
+            redactor: &self.redactor,
+        })
+    }
 
-        // Setup, the steps and teardown share the case's part of the deadline; teardown runs
-        // whatever happened before it.
-        let body_of_case = async {
-            for given in &case.given {
-                let states = states.as_ref().expect("checked above");
-                let mut params: Map<String, Value> = given.params.clone().into_iter().collect();
-                params.insert("service".into(), Value::String(file.service.clone()));
-                match states.setup(&given.state, &params).await {
-                    Ok(setup) => {
-                        for (k, v) in &setup.values {
-                            vars.insert(k.clone(), v.clone());
-                        }
-                        if let Some(c) = setup.credentials {
-                            for s in [&c.secret, &c.token].into_iter().flatten() {
-                                self.redactor.add(s.expose().to_string());
-                            }
-                            creds = c;
-                        }
-                        made.push((given.state.clone(), params, setup.values));
-                    }
-                    Err(StateError::Unsupported(why)) => {
-                        return StepEnd::Skipped(format!("provider state `{}`: {why}", given.state))
-                    }
-                    Err(StateError::Failed(why)) => {
-                        return StepEnd::Failed(
-                            vec![Failure::new(
-                                "provider state",
-                                &given.state,
-                                "a successful setup",
-                                why,
-                            )],
-                            None,
-                        )
-                    }
-                }
-            }
-            let steps = std::iter::once((None, &case.step))
-                .chain(case.then.iter().map(|n| (Some(n.name.as_str()), &n.step)));
-            for (name, step) in steps {
-                match self
-                    .run_step(
-                        service,
-                        &file.operation,
-                        step,
-                        svc_target,
-                        &creds,
-                        &mut vars,
-                        trial.format,
-                        states.as_ref(),
-                    )
-                    .await
-                {
-                    StepEnd::Passed => {}
-                    StepEnd::Failed(mut failures, response) => {
-                        if let Some(name) = name {
-                            for f in &mut failures {
-                                f.check = format!("step `{name}`: {}", f.check);
-                            }
-                        }
-                        return StepEnd::Failed(failures, response);
-                    }
-                    skipped => return skipped,
-                }
-            }
-            StepEnd::Passed
+    /// Runs the case's steps until they end, the run's deadline passes, or an interrupt's
+    /// grace is over.
+    async fn bounded(
+        &self,
+        started: Instant,
+        steps: impl std::future::Future<Output = StepEnd>,
+    ) -> StepEnd {
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let interrupted = async {
+            self.interrupt.wait().await;
+            tokio::time::sleep(self.interrupt_grace).await;
         };
-        let end = match tokio::time::timeout(remaining, body_of_case).await {
-            Ok(end) => end,
-            Err(_) => StepEnd::Failed(
-                vec![Failure::new(
-                    "deadline",
-                    "",
-                    "the case to finish before the run's deadline",
-                    format!("still running after {:?}", started.elapsed()),
-                )],
-                None,
-            ),
+        tokio::select! {
+            end = tokio::time::timeout(remaining, steps) => end.unwrap_or_else(|_| deadline_passed(started)),
+            () = interrupted => self.interrupted_failure(),
+        }
+    }
+
+    fn interrupted_failure(&self) -> StepEnd {
+        StepEnd::Failed(
+            vec![Failure::new(
+                "interrupted",
+                "",
+                "the case to finish",
+                format!(
+                    "the run was interrupted: no step starts after it, and a running one is stopped after a grace of {:?}",
+                    self.interrupt_grace
+                ),
+            )],
+            None,
+        )
+    }
+
+    /// Runs the case's steps in order.
+    async fn steps(
+        &self,
+        trial: &Trial,
+        states: Option<&StatesClient<'_>>,
+        state: &mut CaseState,
+    ) -> StepEnd {
+        let file = &self.suite.files[trial.file];
+        let case = &file.file.cases[trial.case];
+        let (Some(service), Some(svc_target)) = (
+            self.catalog.service(&file.service),
+            self.target.services.get(&file.service),
+        ) else {
+            return StepEnd::Skipped(format!("unknown service `{}`", file.service));
         };
-        if let Some(states) = &states {
-            for (state, params, values) in made.iter().rev() {
-                if let Err(e) = states.teardown(state, params, values).await {
-                    notes.push(format!("teardown of `{state}` failed: {e:?}"));
+        let steps = std::iter::once((None, &case.step))
+            .chain(case.then.iter().map(|n| (Some(n.name.as_str()), &n.step)));
+        for (name, step) in steps {
+            // A step in flight may end after an interrupt; none starts after it.
+            if self.interrupt.is_set() {
+                return self.interrupted_failure();
+            }
+            match self
+                .run_step(
+                    service,
+                    &file.operation,
+                    step,
+                    svc_target,
+                    &state.creds,
+                    &mut state.vars,
+                    trial.format,
+                    states,
+                )
+                .await
+            {
+                StepEnd::Passed => {}
+                StepEnd::Failed(mut failures, response) => {
+                    if let Some(name) = name {
+                        for f in &mut failures {
+                            f.check = format!("step `{name}`: {}", f.check);
+                        }
+                    }
+                    return StepEnd::Failed(failures, response);
+                }
+                skipped => return skipped,
+            }
+        }
+        StepEnd::Passed
+    }
+
+    /// Sets up each given state in order, recording what was made for teardown.
+    async fn set_up(
+        &self,
+        states: &StatesClient<'_>,
+        service: &str,
+        given: &[crate::case::model::Given],
+        state: &mut CaseState,
+    ) -> Result<(), StepEnd> {
+        for given in given {
+            // No new state once interrupted; those already made are torn down.
+            if self.interrupt.is_set() {
+                return Err(self.interrupted_failure());
+            }
+            let mut params: Map<String, Value> = given.params.clone().into_iter().collect();
+            params.insert("service".into(), Value::String(service.to_string()));
+            match states.setup(&given.state, &params).await {
+                Ok(setup) => {
+                    for (k, v) in &setup.values {
+                        state.vars.insert(k.clone(), v.clone());
+                    }
+                    if let Some(c) = setup.credentials {
+                        for s in [&c.secret, &c.token].into_iter().flatten() {
+                            self.redactor.add(s.expose().to_string());
+                        }
+                        state.creds = c;
+                    }
+                    state.made.push((given.state.clone(), params, setup.values));
+                }
+                Err(StateError::Unsupported(why)) => {
+                    return Err(StepEnd::Skipped(format!(
+                        "provider state `{}`: {why}",
+                        given.state
+                    )))
+                }
+                Err(StateError::Failed(why)) => {
+                    return Err(StepEnd::Failed(
+                        vec![Failure::new(
+                            "provider state",
+                            &given.state,
+                            "a successful setup",
+                            why,
+                        )],
+                        None,
+                    ))
                 }
             }
         }
-        match end {
-            StepEnd::Passed => result(Outcome::Pass, vec![], None, notes),
-            StepEnd::Failed(f, r) => result(Outcome::Fail, f, r, notes),
-            StepEnd::Skipped(why) => result(Outcome::Skip(why), vec![], None, notes),
+        Ok(())
+    }
+
+    /// Tears the states down, last first, each bounded by the request timeout and all of them
+    /// by the run's deadline (plus a short grace, so that a case stopped by the deadline still
+    /// gets its teardown tried). Every failure is returned: it leaves resources behind.
+    async fn tear_down(&self, states: &StatesClient<'_>, made: &[MadeState]) -> Vec<Failure> {
+        let until = self.deadline + TEARDOWN_GRACE;
+        let mut failures = Vec::new();
+        for (state, params, values) in made.iter().rev() {
+            let left = until.saturating_duration_since(Instant::now());
+            let why = match tokio::time::timeout(left, states.teardown(state, params, values)).await
+            {
+                Ok(Ok(())) => continue,
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "it did not finish before the run's deadline".to_string(),
+            };
+            failures.push(Failure::new(
+                TEARDOWN_CHECK,
+                state.as_str(),
+                "the state torn down (else its resources are left behind)",
+                why,
+            ));
         }
+        failures
     }
 
     fn redact_failure(&self, mut f: Failure) -> Failure {
@@ -283,6 +483,21 @@ impl RunContext {
                 )
             }
         };
+        // Requests go to the service's base URL and nowhere else (credentials with them).
+        if built.url.origin() != target.base_url.origin() {
+            return StepEnd::Failed(
+                vec![Failure::new(
+                    "case",
+                    "request",
+                    "a request to the service's base URL",
+                    format!(
+                        "a request to {}",
+                        super::target::without_userinfo(&built.url)
+                    ),
+                )],
+                None,
+            );
+        }
         if step.request.auth == AuthMode::Replayed {
             // The replay is checked on the second sending; the first must not already be
             // refused as a replay, or the case would pass without testing anything.
@@ -291,15 +506,7 @@ impl RunContext {
                 Err(f) => return StepEnd::Failed(vec![f], None),
             };
             if let Some(f) = refused_as_replay(service, &op.spec, &first, format) {
-                return StepEnd::Failed(
-                    vec![f],
-                    Some(format!(
-                        "{} → {}\n{}",
-                        built.summary(),
-                        first.status,
-                        body::shown(&first.body)
-                    )),
-                );
+                return StepEnd::Failed(vec![f], Some(shown_answer(&built, &first)));
             }
         }
         let answer = match self.send(&built).await {
@@ -327,13 +534,7 @@ impl RunContext {
         if failures.is_empty() {
             StepEnd::Passed
         } else {
-            let response = format!(
-                "{} → {}\n{}",
-                built.summary(),
-                answer.status,
-                body::shown(&answer.body)
-            );
-            StepEnd::Failed(failures, Some(response))
+            StepEnd::Failed(failures, Some(shown_answer(&built, &answer)))
         }
     }
 
@@ -350,40 +551,53 @@ impl RunContext {
         if !built.body.is_empty() {
             rb = rb.body(built.body.clone());
         }
-        let resp = rb.send().await.map_err(|e| {
-            Failure::new(
-                "transport",
-                built.summary(),
-                "an answer",
-                transport_error(&e),
-            )
-        })?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = tokio::time::timeout(self.target.request_timeout, resp.bytes())
+        let transport =
+            |actual: String| Failure::new("transport", built.summary(), "an answer", actual);
+        let resp = rb
+            .send()
             .await
-            .map_err(|_| {
-                Failure::new(
-                    "transport",
-                    built.summary(),
-                    "the whole body",
-                    "timed out reading the body",
-                )
-            })?
+            .map_err(|e| transport(transport_error(&e)))?;
+        let status = resp.status().as_u16();
+        let mut headers = resp.headers().clone();
+        // The request's timeout covers reading the body too.
+        let body = super::read::read_limited(resp, self.target.max_answer_bytes)
+            .await
             .map_err(|e| {
                 Failure::new(
                     "transport",
                     built.summary(),
                     "the whole body",
-                    transport_error(&e),
+                    format!("{status} with {e}"),
                 )
             })?;
+        // Redacted on receipt: no check, capture or excerpt ever sees a secret the target echoes.
+        self.redactor.redact_headers(&mut headers);
         Ok(Answer {
             status,
             headers,
-            body,
+            body: self.redactor.redact_bytes(body),
         })
     }
+}
+
+/// An answer as failure output shows it: the request, the status (with the `Location` of a
+/// redirect, which is never followed) and the start of the body.
+fn shown_answer(built: &Built, answer: &Answer) -> String {
+    let location = match answer.headers.get(reqwest::header::LOCATION) {
+        Some(l) if (300..400).contains(&answer.status) => {
+            format!(
+                " (Location: {}, not followed)",
+                String::from_utf8_lossy(l.as_bytes())
+            )
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{} → {}{location}\n{}",
+        built.summary(),
+        answer.status,
+        body::shown(&answer.body)
+    )
 }
 
 fn pointer_get<'v>(v: &'v Value, pointer: &str) -> Option<&'v Value> {

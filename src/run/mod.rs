@@ -3,6 +3,7 @@
 
 mod exec;
 pub mod observe;
+mod read;
 pub mod redact;
 pub mod request;
 pub mod states;
@@ -19,7 +20,7 @@ use crate::check::schema::SchemaSet;
 use crate::check::Failure;
 use crate::spec::model::Protocol;
 use crate::spec::Catalog;
-pub use exec::transport_error;
+pub use exec::{transport_error, TEARDOWN_CHECK, TEARDOWN_GRACE};
 pub use redact::Redactor;
 pub use target::Target;
 
@@ -155,7 +156,47 @@ pub struct RunContext {
     pub client: reqwest::Client,
     pub redactor: Redactor,
     pub deadline: Instant,
+    /// Set on SIGINT/SIGTERM: no trial starts after it, running ones stop after the grace.
+    pub interrupt: Interrupt,
+    pub interrupt_grace: Duration,
 }
+
+/// A one-way flag: once set, stays set; waiters wake.
+#[derive(Clone)]
+pub struct Interrupt {
+    flag: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Default for Interrupt {
+    fn default() -> Self {
+        Interrupt {
+            flag: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+}
+
+impl Interrupt {
+    pub fn set(&self) {
+        self.flag.send_replace(true);
+    }
+
+    pub fn is_set(&self) -> bool {
+        *self.flag.borrow()
+    }
+
+    /// Returns once the flag is set.
+    pub async fn wait(&self) {
+        let mut rx = self.flag.subscribe();
+        // The sender lives in `self`, so the channel never closes while we wait.
+        let _ = rx.wait_for(|set| *set).await;
+    }
+}
+
+/// How long running cases may go on after an interrupt before they are stopped.
+pub const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
+
+/// The skip reason of a trial that an interrupt kept from starting.
+pub const NOT_RUN_INTERRUPTED: &str = "not run: the run was interrupted";
 
 /// Installs the TLS crypto provider once per process (reqwest is built without a default).
 pub fn install_crypto() {
@@ -175,6 +216,12 @@ impl RunContext {
         let schemas = SchemaSet::compile(&catalog)?;
         let client = reqwest::Client::builder()
             .connect_timeout(target.request_timeout)
+            // A redirect is graded as the answer it is: following it would send the request
+            // and its credentials to wherever the target points.
+            .redirect(reqwest::redirect::Policy::none())
+            // Below the emulator's idle timeout, so a pooled connection is not reused just as
+            // the server closes it.
+            .pool_idle_timeout(Duration::from_secs(20))
             .pool_max_idle_per_host(64)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
@@ -188,6 +235,8 @@ impl RunContext {
             client,
             redactor,
             deadline,
+            interrupt: Interrupt::default(),
+            interrupt_grace: INTERRUPT_GRACE,
         })
     }
 
@@ -214,6 +263,9 @@ impl RunContext {
             );
             workers.spawn(async move {
                 loop {
+                    if ctx.interrupt.is_set() {
+                        break;
+                    }
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(trial) = trials.get(i) else { break };
                     let result = Box::pin(ctx.run_trial(trial)).await;
@@ -234,13 +286,18 @@ impl RunContext {
                 eprintln!("conform: a worker ended abnormally: {e}");
             }
         }
-        // A trial whose worker died (a bug) is a failure, never a silent gap.
+        // A trial whose worker died (a bug) is a failure, never a silent gap; one an
+        // interrupt kept from starting is a skip that says so.
+        let interrupted = self.interrupt.is_set();
         results
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
                 r.unwrap_or_else(|| {
                     let t = &trials[i];
+                    if interrupted {
+                        return self.not_run(t);
+                    }
                     let (file, case) = (
                         &self.suite.files[t.file],
                         &self.suite.files[t.file].file.cases[t.case],
@@ -269,12 +326,36 @@ impl RunContext {
     }
 }
 
+impl RunContext {
+    /// The result of a trial an interrupt kept from starting.
+    fn not_run(&self, t: &Trial) -> TrialResult {
+        let file = &self.suite.files[t.file];
+        let case = &file.file.cases[t.case];
+        TrialResult {
+            id: t.id.clone(),
+            service: file.service.clone(),
+            operation: file.operation.clone(),
+            case: case.name.clone(),
+            format: t.format,
+            clause: case.clause.clone(),
+            outcome: Outcome::Skip(NOT_RUN_INTERRUPTED.into()),
+            failures: vec![],
+            response: None,
+            notes: vec![],
+            duration: Duration::ZERO,
+        }
+    }
+}
+
 /// Counts of a finished run.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Summary {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Trials whose teardown failed or timed out (they are among the failed): resources of
+    /// theirs may be left on the target.
+    pub teardown_failed: usize,
 }
 
 impl Summary {
@@ -285,6 +366,9 @@ impl Summary {
                 Outcome::Pass => s.passed += 1,
                 Outcome::Fail => s.failed += 1,
                 Outcome::Skip(_) => s.skipped += 1,
+            }
+            if r.failures.iter().any(|f| f.check == TEARDOWN_CHECK) {
+                s.teardown_failed += 1;
             }
         }
         s

@@ -25,13 +25,28 @@ pub enum StateError {
     Failed(String),
 }
 
+impl std::fmt::Display for StateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StateError::Unsupported(why) | StateError::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
 pub struct StatesClient<'a> {
     pub client: &'a reqwest::Client,
     pub url: &'a url::Url,
     pub timeout: std::time::Duration,
+    pub max_answer_bytes: usize,
+    /// Applied to an answer before any of it is shown.
+    pub redactor: &'a super::Redactor,
 }
 
 impl StatesClient<'_> {
+    fn endpoint(&self) -> String {
+        super::target::without_userinfo(self.url)
+    }
+
     async fn post(&self, body: &Value) -> Result<Value, StateError> {
         let resp = self
             .client
@@ -44,38 +59,49 @@ impl StatesClient<'_> {
             .map_err(|e| {
                 StateError::Failed(format!(
                     "provider-state endpoint {}: {}",
-                    super::target::without_userinfo(self.url),
+                    self.endpoint(),
                     super::exec::transport_error(&e)
                 ))
             })?;
         let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
+        let bytes = super::read::read_limited(resp, self.max_answer_bytes)
             .await
-            .map_err(|e| StateError::Failed(format!("provider-state answer: {e}")))?;
+            .map_err(|e| {
+                StateError::Failed(format!(
+                    "provider-state endpoint {} answered {status} with {e}",
+                    self.endpoint()
+                ))
+            })?;
+        // Shown redacted, then cut: no fragment of a secret in a message.
+        let shown = || crate::check::body::shown(&self.redactor.redact_bytes(bytes.clone()));
         let value: Value = serde_json::from_slice(&bytes).map_err(|_| {
             StateError::Failed(format!(
                 "provider-state endpoint answered {status} with a body that is not JSON: {}",
-                crate::check::body::shown(&bytes)
+                shown()
             ))
         })?;
         match status {
             200..=299 if value.is_object() => Ok(value),
             200..=299 => Err(StateError::Failed(format!(
-                "provider-state endpoint answered {status} with {value}, not a JSON object"
+                "provider-state endpoint answered {status} with {}, not a JSON object",
+                shown()
             ))),
             400..=499 => {
-                let why = value
-                    .get("error")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| value.to_string());
+                let why = match value.get("error").and_then(Value::as_str) {
+                    Some(e) => crate::check::body::shown(
+                        &self
+                            .redactor
+                            .redact_bytes(bytes::Bytes::copy_from_slice(e.as_bytes())),
+                    ),
+                    None => shown(),
+                };
                 Err(StateError::Unsupported(format!(
                     "the target cannot set this up ({status}): {why}"
                 )))
             }
             _ => Err(StateError::Failed(format!(
-                "provider-state endpoint answered {status}: {value}"
+                "provider-state endpoint answered {status}: {}",
+                shown()
             ))),
         }
     }
@@ -136,8 +162,9 @@ impl StatesClient<'_> {
             body["scope"] = Value::Object(scope.clone());
         }
         let v = self.post(&body).await?;
-        v.get("exists")
-            .and_then(Value::as_bool)
-            .ok_or_else(|| StateError::Failed(format!("probe answer {v} has no boolean `exists`")))
+        v.get("exists").and_then(Value::as_bool).ok_or_else(|| {
+            let shown = crate::check::body::shown(self.redactor.redact(&v.to_string()).as_bytes());
+            StateError::Failed(format!("probe answer {shown} has no boolean `exists`"))
+        })
     }
 }

@@ -70,6 +70,24 @@ pub struct Target {
     /// The whole run's time limit.
     pub deadline: Duration,
     pub allow_destructive: bool,
+    /// The most bytes read of any answer (the target's and the provider-state endpoint's).
+    pub max_answer_bytes: usize,
+}
+
+/// The default of [`Target::max_answer_bytes`]: 1 MiB, far above any documented answer.
+pub const DEFAULT_MAX_ANSWER_BYTES: usize = 1 << 20;
+/// The highest `max_answer_bytes` accepted: a few jobs at once must stay far from the memory
+/// a CI machine has.
+pub const MAX_MAX_ANSWER_BYTES: usize = 64 << 20;
+
+/// Checks an answer-size limit given by a user.
+pub fn check_max_answer_bytes(n: u64) -> Result<usize, String> {
+    match usize::try_from(n) {
+        Ok(n) if (1..=MAX_MAX_ANSWER_BYTES).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a number of bytes from 1 to {MAX_MAX_ANSWER_BYTES} (64 MiB)"
+        )),
+    }
 }
 
 impl Target {
@@ -103,6 +121,8 @@ struct TargetFile {
     deadline_seconds: f64,
     #[serde(default)]
     allow_destructive: bool,
+    #[serde(default)]
+    max_answer_bytes: Option<u64>,
     #[serde(default)]
     credentials_file: Option<PathBuf>,
     services: BTreeMap<String, ServiceEntry>,
@@ -149,11 +169,9 @@ pub fn default_env_names(service: &str) -> (&'static str, &'static str, &'static
 
 /// Reads `NAME=value` lines (`#` comments, blank lines allowed).
 fn read_credentials_file(path: &Path) -> Result<BTreeMap<String, String>, TargetError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        TargetError::File(Diagnostic::file(
-            path,
-            format!("cannot read credentials file: {e}"),
-        ))
+    let text = crate::located::read_text(path).map_err(|mut d| {
+        d.message = format!("credentials file: {}", d.message);
+        TargetError::File(d)
     })?;
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
@@ -323,6 +341,11 @@ impl Target {
             request_timeout: secs(file.timeout_seconds, "/timeout_seconds")?,
             deadline: secs(file.deadline_seconds, "/deadline_seconds")?,
             allow_destructive: file.allow_destructive,
+            max_answer_bytes: match file.max_answer_bytes {
+                Some(n) => check_max_answer_bytes(n)
+                    .map_err(|m| TargetError::File(doc.error_at("/max_answer_bytes", m)))?,
+                None => DEFAULT_MAX_ANSWER_BYTES,
+            },
         })
     }
 
@@ -367,6 +390,7 @@ impl Target {
             request_timeout: Duration::from_secs(10),
             deadline: Duration::from_secs(1800),
             allow_destructive: true,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         })
     }
 }
