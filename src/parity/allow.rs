@@ -27,6 +27,7 @@ pub const ASPECTS: &[&str] = &[
     "exists",
     "step",
     "trial",
+    "outcome",
 ];
 
 #[derive(Debug, Clone, Deserialize)]

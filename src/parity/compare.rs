@@ -161,6 +161,18 @@ fn trial_differences(a: &Snapshot, b: &Snapshot) -> Vec<Difference> {
             }
         }
     }
+    // Answers alike in every compared aspect can still differ where a case looks closer (a
+    // message that must name the string to sign): the case's verdict on each side says so.
+    if a.outcome != b.outcome {
+        out.push(difference(
+            &a.trial,
+            "",
+            "outcome",
+            "",
+            a.outcome.clone(),
+            b.outcome.clone(),
+        ));
+    }
     out
 }
 
@@ -339,5 +351,20 @@ mod tests {
         );
         let m = c.matrix();
         assert_eq!((m[0].differs, m[0].only_b, m[0].same), (1, 1, 0));
+    }
+
+    #[test]
+    fn a_case_passing_on_one_side_only_differs_in_outcome() {
+        let a = [snap("s::Op::c", vec![step(400, json!({"Code": "X"}))])];
+        let mut b = a.clone();
+        b[0].outcome = "fail: body /Message".into();
+        let c = compare("A", &a, "B", &b);
+        assert_eq!(c.trials[0].verdict, Verdict::Differs);
+        let d: Vec<_> = c.differences().collect();
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].aspect.as_str(), d[0].a.as_str(), d[0].b.as_str()),
+            ("outcome", "pass", "fail: body /Message")
+        );
     }
 }

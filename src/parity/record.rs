@@ -204,12 +204,24 @@ fn snapshot_of(
     };
     Snapshot {
         trial: trial.id.clone(),
-        outcome: match result.outcome {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::Skip(_) => "skip",
-        }
-        .to_string(),
+        outcome: outcome_of(result),
         steps: steps.iter().map(snap).collect(),
+    }
+}
+
+/// The trial's verdict on this target, with the checks that failed (their names and where,
+/// never their values, which vary): `pass`, `skip`, `fail: body /Message`.
+fn outcome_of(result: &TrialResult) -> String {
+    match result.outcome {
+        Outcome::Pass => "pass".into(),
+        Outcome::Skip(_) => "skip".into(),
+        Outcome::Fail => {
+            let checks: Vec<String> = result
+                .failures
+                .iter()
+                .map(|f| format!("{} {}", f.check, f.at).trim().to_string())
+                .collect();
+            format!("fail: {}", checks.join("; "))
+        }
     }
 }
