@@ -186,10 +186,10 @@ struct RunCli {
     /// List the selected trials and stop.
     #[arg(long)]
     list: bool,
-    /// Write a JSON report here.
+    /// Write a JSON report here (`-`: standard output; the progress then goes to standard error).
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
-    /// Write a JUnit XML report here.
+    /// Write a JUnit XML report here (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     report_junit: Option<PathBuf>,
     /// The most bytes read of any answer; a larger answer fails its case (default 1048576,

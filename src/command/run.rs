@@ -38,6 +38,9 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::Usage;
         }
     }
+    if let Err(code) = check_report_destinations(&args) {
+        return code;
+    }
     let trials = run::plan(&catalog, &suite, &args.selection);
     // An empty selection is a mistake (a typo in a filter), never a pass.
     if trials.is_empty() {
@@ -142,6 +145,49 @@ pub fn run(args: RunArgs) -> ExitCode {
     })
 }
 
+/// Where the progress lines and the summary go: standard error when a report takes
+/// standard output (`--report-json -`), so that the report stays parseable.
+#[derive(Clone, Copy)]
+enum Console {
+    Stdout,
+    Stderr,
+}
+
+impl Console {
+    fn of(args: &RunArgs) -> Console {
+        let reports = [&args.report_json, &args.report_junit];
+        if reports
+            .iter()
+            .any(|p| p.as_deref().is_some_and(crate::report::is_stdout))
+        {
+            Console::Stderr
+        } else {
+            Console::Stdout
+        }
+    }
+
+    fn say(self, text: &str) {
+        match self {
+            Console::Stdout => println!("{text}"),
+            Console::Stderr => eprintln!("{text}"),
+        }
+    }
+}
+
+/// At most one report may go to standard output.
+fn check_report_destinations(args: &RunArgs) -> Result<(), ExitCode> {
+    let reports = [&args.report_json, &args.report_junit];
+    let to_stdout = reports
+        .iter()
+        .filter(|p| p.as_deref().is_some_and(crate::report::is_stdout))
+        .count();
+    if to_stdout > 1 {
+        eprintln!("conform: only one report can go to standard output (`-`)");
+        return Err(ExitCode::Usage);
+    }
+    Ok(())
+}
+
 /// Runs the trials, prints each and the summary, writes the reports: the exit code.
 async fn run_and_report(
     ctx: &Arc<RunContext>,
@@ -149,50 +195,65 @@ async fn run_and_report(
     args: &RunArgs,
     signal: &std::sync::OnceLock<&'static str>,
 ) -> ExitCode {
+    let console = Console::of(args);
     let target_name = ctx.target.name.clone();
-    println!(
+    console.say(&format!(
         "conform: {} trials against {target_name}, {} at a time",
         trials.len(),
         args.jobs
-    );
+    ));
+    let started_at = chrono::Utc::now();
     let started = Instant::now();
     let results = ctx
         .run_all(trials, args.jobs, |r| {
-            println!("{}", crate::report::terminal::line(r));
+            console.say(&crate::report::terminal::line(r));
             if let Some(n) = crate::report::terminal::notes(r) {
-                println!("{n}");
+                console.say(&n);
             }
         })
         .await;
-    let elapsed = started.elapsed();
-    let interrupted = signal.get().copied();
-    println!(
-        "{}",
-        crate::report::terminal::summary_of_run(&results, elapsed, interrupted)
-    );
-    let mut code = if results.iter().any(|r| r.outcome == Outcome::Fail) {
+    let report = crate::report::RunReport {
+        target: &target_name,
+        results: &results,
+        started_at,
+        elapsed: started.elapsed(),
+        interrupted: signal.get().copied(),
+    };
+    console.say(&crate::report::terminal::summary_of_run(
+        &results,
+        report.elapsed,
+        report.interrupted,
+    ));
+    let code = if results.iter().any(|r| r.outcome == Outcome::Fail) {
         ExitCode::Failed
     } else {
         ExitCode::Ok
     };
-    if let Some(p) = &args.report_json {
-        let json = crate::report::json::render_run(&target_name, &results, elapsed, interrupted);
-        if let Err(e) = crate::report::write_atomically(p, json.as_bytes()) {
-            eprintln!("conform: cannot write {}: {e}", p.display());
-            code = ExitCode::Usage;
-        }
+    match write_reports(&report, args) {
+        Ok(()) => code,
+        Err(e) => e,
     }
-    if let Some(p) = &args.report_junit {
+}
+
+/// Writes each report asked for; a report that cannot be written is a usage error.
+fn write_reports(report: &crate::report::RunReport, args: &RunArgs) -> Result<(), ExitCode> {
+    let mut outcome = Ok(());
+    let mut put = |path: &Option<PathBuf>, render: &dyn Fn() -> Result<String, String>| {
+        let Some(p) = path else { return };
         let written =
-            crate::report::junit::render_run(&results, elapsed, interrupted).and_then(|x| {
-                crate::report::write_atomically(p, x.as_bytes()).map_err(|e| e.to_string())
-            });
+            render().and_then(|x| crate::report::write(p, x.as_bytes()).map_err(|e| e.to_string()));
         if let Err(e) = written {
             eprintln!("conform: cannot write {}: {e}", p.display());
-            code = ExitCode::Usage;
+            outcome = Err(ExitCode::Usage);
         }
-    }
-    code
+    };
+    put(&args.report_json, &|| {
+        Ok(crate::report::json::render_run(report))
+    });
+    put(&args.report_junit, &|| {
+        crate::report::junit::render_run(report)
+    });
+    outcome
 }
 
 /// On the first SIGINT or SIGTERM sets `interrupt` (the runner then starts no more trials,

@@ -1,0 +1,47 @@
+//! The command line as CI uses it: reports on standard output, exit codes of usage errors.
+
+use std::process::{Command, Output};
+
+fn conform(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("conform runs")
+}
+
+const ONE_OPERATION: &[&str] = &["run", "-f", "huawei-sms::DeleteTask::deletes-task"];
+
+#[test]
+fn a_json_report_to_stdout_is_the_only_thing_there() {
+    let out = conform(&[ONE_OPERATION, &["--report-json", "-"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("standard output is the JSON report");
+    assert_eq!(report["summary"]["passed"], 1);
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(progress.contains("1 passed, 0 failed"), "{progress}");
+    assert!(!std::env::temp_dir().join("-").exists());
+}
+
+#[test]
+fn a_junit_report_to_stdout() {
+    let out = conform(&[ONE_OPERATION, &["--report-junit", "-"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(xml.contains(r#"<testcase name="deletes-task""#), "{xml}");
+}
+
+#[test]
+fn two_reports_cannot_share_stdout() {
+    let out = conform(
+        &[
+            ONE_OPERATION,
+            &["--report-json", "-", "--report-junit", "-"],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only one report"));
+}
