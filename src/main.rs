@@ -192,6 +192,12 @@ struct RunCli {
     /// Write a JUnit XML report here (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     report_junit: Option<PathBuf>,
+    /// Write a TAP 13 report here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_tap: Option<PathBuf>,
+    /// Write a Markdown summary here, fit for a CI job summary (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_markdown: Option<PathBuf>,
     /// The most bytes read of any answer; a larger answer fails its case (default 1048576,
     /// or the target file's `max_answer_bytes`).
     #[arg(long, value_name = "BYTES")]
@@ -249,6 +255,8 @@ fn main() -> std::process::ExitCode {
             list: r.list,
             report_json: r.report_json,
             report_junit: r.report_junit,
+            report_tap: r.report_tap,
+            report_markdown: r.report_markdown,
             max_answer_bytes: r.max_answer_bytes,
         }),
         Command::Lint(s) => command::lint::lint(&s.into()),

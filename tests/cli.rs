@@ -45,3 +45,22 @@ fn two_reports_cannot_share_stdout() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("only one report"));
 }
+
+#[test]
+fn tap_and_markdown_reports_to_stdout() {
+    let out = conform(&[ONE_OPERATION, &["--report-tap", "-"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let tap = String::from_utf8_lossy(&out.stdout);
+    assert!(tap.starts_with("TAP version 13\n1..1\n"), "{tap}");
+    assert!(
+        tap.contains("ok 1 - huawei-sms::DeleteTask::deletes-task\n"),
+        "{tap}"
+    );
+    let out = conform(&[ONE_OPERATION, &["--report-markdown", "-"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.starts_with("# ✅ conform: 1 passed, 0 failed, 0 skipped\n"),
+        "{md}"
+    );
+}

@@ -19,6 +19,8 @@ pub struct RunArgs {
     pub list: bool,
     pub report_json: Option<PathBuf>,
     pub report_junit: Option<PathBuf>,
+    pub report_tap: Option<PathBuf>,
+    pub report_markdown: Option<PathBuf>,
     /// Overrides the target's `max_answer_bytes`.
     pub max_answer_bytes: Option<u64>,
 }
@@ -155,11 +157,7 @@ enum Console {
 
 impl Console {
     fn of(args: &RunArgs) -> Console {
-        let reports = [&args.report_json, &args.report_junit];
-        if reports
-            .iter()
-            .any(|p| p.as_deref().is_some_and(crate::report::is_stdout))
-        {
+        if report_paths(args).any(crate::report::is_stdout) {
             Console::Stderr
         } else {
             Console::Stdout
@@ -174,12 +172,22 @@ impl Console {
     }
 }
 
+/// The reports asked for, each by where it goes.
+fn report_paths(args: &RunArgs) -> impl Iterator<Item = &std::path::Path> {
+    [
+        &args.report_json,
+        &args.report_junit,
+        &args.report_tap,
+        &args.report_markdown,
+    ]
+    .into_iter()
+    .filter_map(|p| p.as_deref())
+}
+
 /// At most one report may go to standard output.
 fn check_report_destinations(args: &RunArgs) -> Result<(), ExitCode> {
-    let reports = [&args.report_json, &args.report_junit];
-    let to_stdout = reports
-        .iter()
-        .filter(|p| p.as_deref().is_some_and(crate::report::is_stdout))
+    let to_stdout = report_paths(args)
+        .filter(|p| crate::report::is_stdout(p))
         .count();
     if to_stdout > 1 {
         eprintln!("conform: only one report can go to standard output (`-`)");
@@ -252,6 +260,12 @@ fn write_reports(report: &crate::report::RunReport, args: &RunArgs) -> Result<()
     });
     put(&args.report_junit, &|| {
         crate::report::junit::render_run(report)
+    });
+    put(&args.report_tap, &|| {
+        Ok(crate::report::tap::render_run(report))
+    });
+    put(&args.report_markdown, &|| {
+        Ok(crate::report::markdown::render_run(report))
     });
     outcome
 }

@@ -3,6 +3,8 @@
 
 pub mod json;
 pub mod junit;
+pub mod markdown;
+pub mod tap;
 pub mod terminal;
 
 use std::path::Path;
@@ -50,6 +52,23 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
 /// `-` names standard output, as report destinations.
 pub fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
+}
+
+/// The reasons trials were skipped for, each with how many, most frequent first (then by
+/// reason, so that the order is stable).
+pub fn skips_by_reason(results: &[TrialResult]) -> Vec<(String, usize)> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in results {
+        if let crate::run::Outcome::Skip(why) = &r.outcome {
+            *counts.entry(why.as_str()).or_default() += 1;
+        }
+    }
+    let mut groups: Vec<(String, usize)> = counts
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    groups
 }
 
 /// Writes a report to `path`, or to standard output when `path` is `-`.
