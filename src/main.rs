@@ -198,6 +198,9 @@ struct RunCli {
     /// Write a Markdown summary here, fit for a CI job summary (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     report_markdown: Option<PathBuf>,
+    /// Any skipped trial fails the run (exit 1).
+    #[arg(long)]
+    strict: bool,
     /// The most bytes read of any answer; a larger answer fails its case (default 1048576,
     /// or the target file's `max_answer_bytes`).
     #[arg(long, value_name = "BYTES")]
@@ -257,6 +260,7 @@ fn main() -> std::process::ExitCode {
             report_junit: r.report_junit,
             report_tap: r.report_tap,
             report_markdown: r.report_markdown,
+            strict: r.strict,
             max_answer_bytes: r.max_answer_bytes,
         }),
         Command::Lint(s) => command::lint::lint(&s.into()),

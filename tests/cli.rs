@@ -64,3 +64,39 @@ fn tap_and_markdown_reports_to_stdout() {
         "{md}"
     );
 }
+
+/// A target without provider states: the selected case, which needs one, is skipped.
+const ONLY_A_SKIP: &[&str] = &[
+    "run",
+    "--target",
+    "http://127.0.0.1:9",
+    "-f",
+    "huawei-sms::DeleteTask::deletes-task",
+];
+
+#[test]
+fn strict_makes_a_skip_fail_the_run() {
+    let lenient = conform(ONLY_A_SKIP);
+    assert_eq!(lenient.status.code(), Some(0), "{lenient:?}");
+    let text = String::from_utf8_lossy(&lenient.stdout);
+    assert!(
+        text.contains("skipped, by reason:\n     1  needs provider states"),
+        "{text}"
+    );
+    let strict = conform(&[ONLY_A_SKIP, &["--strict", "--report-markdown", "-"]].concat());
+    assert_eq!(strict.status.code(), Some(1), "{strict:?}");
+    let md = String::from_utf8_lossy(&strict.stdout);
+    assert!(
+        md.starts_with("# ❌ conform: 0 passed, 0 failed, 1 skipped\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("strict: 1 skipped trial(s) fail the run"),
+        "{md}"
+    );
+    let progress = String::from_utf8_lossy(&strict.stderr);
+    assert!(
+        progress.contains("strict: 1 skipped trial(s) fail the run"),
+        "{progress}"
+    );
+}

@@ -74,6 +74,7 @@ fn run(results: &[TrialResult]) -> RunReport<'_> {
             .expect("a valid time"),
         elapsed: Duration::from_millis(2345),
         interrupted: None,
+        strict: false,
     }
 }
 

@@ -21,6 +21,8 @@ pub struct RunArgs {
     pub report_junit: Option<PathBuf>,
     pub report_tap: Option<PathBuf>,
     pub report_markdown: Option<PathBuf>,
+    /// A skipped trial fails the run.
+    pub strict: bool,
     /// Overrides the target's `max_answer_bytes`.
     pub max_answer_bytes: Option<u64>,
 }
@@ -226,13 +228,21 @@ async fn run_and_report(
         started_at,
         elapsed: started.elapsed(),
         interrupted: signal.get().copied(),
+        strict: args.strict,
     };
     console.say(&crate::report::terminal::summary_of_run(
         &results,
         report.elapsed,
         report.interrupted,
     ));
-    let code = if results.iter().any(|r| r.outcome == Outcome::Fail) {
+    let strict_failure = args
+        .strict
+        .then(|| crate::report::terminal::strict_words(&results))
+        .flatten();
+    if let Some(words) = &strict_failure {
+        console.say(words);
+    }
+    let code = if results.iter().any(|r| r.outcome == Outcome::Fail) || strict_failure.is_some() {
         ExitCode::Failed
     } else {
         ExitCode::Ok

@@ -30,11 +30,7 @@ fn outcome_word(o: &Outcome) -> &'static str {
 
 fn header(run: &RunReport) -> String {
     let s = Summary::of(run.results);
-    let verdict = if s.failed > 0 || run.interrupted.is_some() {
-        "❌"
-    } else {
-        "✅"
-    };
+    let verdict = if run.failed() { "❌" } else { "✅" };
     let mut out = format!(
         "# {verdict} conform: {} passed, {} failed, {} skipped\n\n",
         s.passed, s.failed, s.skipped
@@ -46,6 +42,12 @@ fn header(run: &RunReport) -> String {
         super::timestamp(run.started_at),
         run.elapsed.as_secs_f64()
     ));
+    if let Some(words) = run
+        .strict
+        .then(|| super::terminal::strict_words(run.results))
+    {
+        out.push_str(&format!("> **{}**\n\n", words.unwrap_or_default()));
+    }
     if let Some(signal) = run.interrupted {
         let words = super::terminal::interrupted_words(signal, run.results);
         out.push_str(&format!("> **{}**\n\n", cell(&words)));
@@ -170,6 +172,23 @@ mod tests {
         assert!(md.contains("| no provider state | 1 |\n"), "{md}");
         assert!(md.contains("## s::Op (3 trials, 1 failed)\n"), "{md}");
         assert!(md.contains("| `skips` | ⏭️ skip | 3.0 |\n"), "{md}");
+    }
+
+    #[test]
+    fn skips_fail_a_strict_run() {
+        let results = vec![sample::result("skips", Outcome::Skip("why".into()))];
+        let mut run = sample::report(&results);
+        assert!(render_run(&run).starts_with("# ✅ conform: 0 passed, 0 failed, 1 skipped\n"));
+        run.strict = true;
+        let md = render_run(&run);
+        assert!(
+            md.starts_with("# ❌ conform: 0 passed, 0 failed, 1 skipped\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("> **strict: 1 skipped trial(s) fail the run**\n"),
+            "{md}"
+        );
     }
 
     #[test]

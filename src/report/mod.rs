@@ -24,6 +24,8 @@ pub struct RunReport<'a> {
     pub elapsed: Duration,
     /// The signal that interrupted the run, if one did.
     pub interrupted: Option<&'a str>,
+    /// `--strict`: a skip fails the run.
+    pub strict: bool,
 }
 
 impl<'a> RunReport<'a> {
@@ -36,7 +38,14 @@ impl<'a> RunReport<'a> {
             started_at: Utc::now() - back,
             elapsed,
             interrupted: None,
+            strict: false,
         }
+    }
+
+    /// Whether the run failed: a failed trial, an interruption, or a skip under `--strict`.
+    pub fn failed(&self) -> bool {
+        let s = crate::run::Summary::of(self.results);
+        s.failed > 0 || self.interrupted.is_some() || (self.strict && s.skipped > 0)
     }
 
     pub fn finished_at(&self) -> DateTime<Utc> {
@@ -150,6 +159,7 @@ pub(crate) mod sample {
                 .expect("a valid time"),
             elapsed: std::time::Duration::from_millis(1500),
             interrupted: None,
+            strict: false,
         }
     }
 }
