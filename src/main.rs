@@ -10,7 +10,7 @@ use conform::run::Selection;
 #[derive(Parser)]
 #[command(
     name = "conform",
-    version,
+    version = command::VERSION,
     about = "Contract tests for cloud deletion APIs, and emulators of them"
 )]
 struct Cli {
@@ -40,6 +40,11 @@ enum Command {
     Record(RecordCli),
     /// Compare a target's answers with a recording or another target, answer by answer.
     Parity(ParityCli),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Target and selection options shared by `record` and `parity`.
@@ -293,9 +298,41 @@ fn main() -> std::process::ExitCode {
             report_json: p.report_json,
             report_html: p.report_html,
         }),
+        Command::Completions { shell } => {
+            let mut cli = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cli, "conform", &mut std::io::stdout());
+            ExitCode::Ok
+        }
         Command::Emulate(e) => {
             command::emulate::emulate(&e.sources.into(), e.host, e.port, &e.services)
         }
     };
     code.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completions_name_the_commands_and_their_flags() {
+        for shell in [
+            clap_complete::Shell::Bash,
+            clap_complete::Shell::Zsh,
+            clap_complete::Shell::Fish,
+        ] {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "conform", &mut script);
+            let script = String::from_utf8(script).expect("UTF-8");
+            for word in ["mutate", "report-markdown", "strict"] {
+                assert!(script.contains(word), "{shell}: no `{word}`");
+            }
+        }
+    }
 }

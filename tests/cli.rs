@@ -100,3 +100,24 @@ fn strict_makes_a_skip_fail_the_run() {
         "{progress}"
     );
 }
+
+#[test]
+fn version_names_the_commit() {
+    let out = conform(&["--version"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let want = format!("conform {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(text.starts_with(&want), "{text}");
+    let commit = env!("CONFORM_GIT_COMMIT");
+    assert!(text.trim_end().ends_with(&format!("{commit})")), "{text}");
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = conform(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("report-junit"));
+    }
+    assert_eq!(conform(&["completions", "cmd"]).status.code(), Some(2));
+}

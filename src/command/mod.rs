@@ -18,6 +18,15 @@ use crate::case::Suite;
 use crate::diag::Diagnostics;
 use crate::spec::Catalog;
 
+/// What `conform --version` prints after the name: the version and the git commit built
+/// (or that the build had no git).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CONFORM_GIT_COMMIT"),
+    ")"
+);
+
 /// Exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
