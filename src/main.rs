@@ -70,8 +70,8 @@ struct RecordTargetCli {
     /// Only this Alibaba response format (repeatable).
     #[arg(long, value_name = "json|xml", value_parser = command::run::parse_format)]
     format: Vec<Format>,
-    /// How many cases run at once.
-    #[arg(long, short = 'j', default_value_t = 16)]
+    /// How many cases run at once (at least 1).
+    #[arg(long, short = 'j', default_value_t = 16, value_parser = command::parse_jobs)]
     jobs: usize,
 }
 
@@ -133,9 +133,10 @@ struct MutateCli {
     /// Write the matrix as JSON here.
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
-    /// How many mutants run at once (each with its own emulator).
-    #[arg(long, default_value_t = 4)]
-    parallel: usize,
+    /// How many mutants run at once, each with its own emulator (at least 1; `--parallel` is
+    /// the old name).
+    #[arg(long, short = 'j', alias = "parallel", default_value_t = 4, value_parser = command::parse_jobs)]
+    jobs: usize,
 }
 
 #[derive(Args, Clone)]
@@ -185,8 +186,8 @@ struct RunCli {
     /// Only this Alibaba response format (repeatable).
     #[arg(long, value_name = "json|xml", value_parser = command::run::parse_format)]
     format: Vec<Format>,
-    /// How many cases run at once.
-    #[arg(long, short = 'j', default_value_t = 16)]
+    /// How many cases run at once (at least 1).
+    #[arg(long, short = 'j', default_value_t = 16, value_parser = command::parse_jobs)]
     jobs: usize,
     /// List the selected trials and stop.
     #[arg(long)]
@@ -275,7 +276,7 @@ fn main() -> std::process::ExitCode {
             filters: m.filter,
             list: m.list,
             report_json: m.report_json,
-            parallel: m.parallel,
+            parallel: m.jobs,
         }),
         Command::Record(r) => command::record::record(command::record::RecordArgs {
             selection: r.common.selection(),
@@ -318,6 +319,23 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_that_runs_trials_takes_jobs_and_refuses_zero() {
+        for command in ["run", "mutate", "record --out x", "parity --baseline x"] {
+            let words: Vec<&str> = command.split(' ').collect();
+            let parse = |jobs: &str| {
+                let args = [&["conform"], &words[..], &["-j", jobs]].concat();
+                Cli::try_parse_from(args)
+            };
+            assert!(parse("2").is_ok(), "{command} -j 2");
+            let refused = parse("0").err().expect("-j 0 is refused");
+            assert!(refused.use_stderr(), "{command}");
+            assert!(refused.to_string().contains("at least 1"), "{refused}");
+        }
+        let old_name = Cli::try_parse_from(["conform", "mutate", "--parallel", "3"]);
+        assert!(matches!(old_name, Ok(Cli { command: Command::Mutate(m) }) if m.jobs == 3));
     }
 
     #[test]

@@ -121,3 +121,12 @@ fn completions_for_each_shell() {
     }
     assert_eq!(conform(&["completions", "cmd"]).status.code(), Some(2));
 }
+
+#[test]
+fn zero_jobs_is_a_usage_error() {
+    for command in [&["run", "-j", "0"][..], &["mutate", "--jobs", "0"]] {
+        let out = conform(command);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1"));
+    }
+}

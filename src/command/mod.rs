@@ -27,6 +27,15 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
+/// `--jobs`: how many at once, at least one (zero would run nothing and hang).
+pub fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("`{s}` is not a count: {e} (at least 1)")),
+    }
+}
+
 /// Exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
