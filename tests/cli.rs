@@ -130,3 +130,24 @@ fn zero_jobs_is_a_usage_error() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1"));
     }
 }
+
+/// `tests/sdk/run.sh`'s cleanup (its EXIT trap), run alone as the script runs it with an
+/// external emulator (`CONFORM_ENDPOINT`: no emulator started, no log): the script's exit
+/// status must survive it.
+#[test]
+fn the_sdk_script_keeps_its_exit_status_with_an_external_emulator() {
+    let script = include_str!("sdk/run.sh");
+    let start = script.find("cleanup() {").expect("run.sh has cleanup()");
+    let end = start + script[start..].find("\n}\n").expect("cleanup() ends") + 3;
+    for status in [0, 1, 5] {
+        let program = format!(
+            "set -euo pipefail\nemu_pid=\"\"\nemu_log=\"\"\n{}trap cleanup EXIT\nexit {status}\n",
+            &script[start..end]
+        );
+        let out = Command::new("bash")
+            .args(["-c", &program])
+            .output()
+            .expect("bash runs");
+        assert_eq!(out.status.code(), Some(status), "{out:?}");
+    }
+}
