@@ -151,3 +151,15 @@ fn the_sdk_script_keeps_its_exit_status_with_an_external_emulator() {
         assert_eq!(out.status.code(), Some(status), "{out:?}");
     }
 }
+
+#[test]
+fn commands_whose_progress_owns_stdout_refuse_a_report_there() {
+    for command in [
+        &["mutate", "--report-json", "-"][..],
+        &["parity", "--baseline", "x", "--report-html", "-"],
+    ] {
+        let out = conform(command);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is for `conform run`'s reports"));
+    }
+}

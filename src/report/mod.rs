@@ -80,6 +80,17 @@ pub fn skips_by_reason(results: &[TrialResult]) -> Vec<(String, usize)> {
     groups
 }
 
+/// For commands whose progress owns standard output (`mutate`, `parity`): a report path of
+/// `-` is refused in words rather than written to a file named `-`.
+pub fn refuse_stdout(paths: &[Option<&Path>]) -> Result<(), String> {
+    match paths.iter().flatten().any(|p| is_stdout(p)) {
+        true => {
+            Err("`-` (standard output) is for `conform run`'s reports; give a file here".into())
+        }
+        false => Ok(()),
+    }
+}
+
 /// Writes a report to `path`, or to standard output when `path` is `-`.
 pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if is_stdout(path) {
