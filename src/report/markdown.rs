@@ -42,11 +42,11 @@ fn header(run: &RunReport) -> String {
         super::timestamp(run.started_at),
         run.elapsed.as_secs_f64()
     ));
-    if let Some(words) = run
+    let strict_words = run
         .strict
-        .then(|| super::terminal::strict_words(run.results))
-    {
-        out.push_str(&format!("> **{}**\n\n", words.unwrap_or_default()));
+        .then(|| super::terminal::strict_words(run.results));
+    if let Some(words) = strict_words.flatten() {
+        out.push_str(&format!("> **{words}**\n\n"));
     }
     if let Some(signal) = run.interrupted {
         let words = super::terminal::interrupted_words(signal, run.results);
@@ -187,6 +187,14 @@ mod tests {
         );
         assert!(
             md.contains("> **strict: 1 skipped trial(s) fail the run**\n"),
+            "{md}"
+        );
+        let passed = vec![sample::result("passes", Outcome::Pass)];
+        let mut run = sample::report(&passed);
+        run.strict = true;
+        let md = render_run(&run);
+        assert!(
+            md.starts_with("# ✅ conform: 1 passed") && !md.contains("> **"),
             "{md}"
         );
     }
