@@ -1,6 +1,8 @@
 //! The suite under `cargo test`: one libtest-mimic trial per case and format, named
-//! `service::Operation::case[::format]`, so the usual filter, `--list`, `--exact` and
-//! `--ignored` work, and cargo-nextest can run each trial alone in its own process.
+//! `service::Operation::case[::format]` and nothing else, so the usual filter, `--list`,
+//! `--exact` and `--ignored` work, and cargo-nextest can run each trial alone in its own
+//! process and select it with `-E 'test(=id)'`. Tags are not in the names (a `[tags]` prefix
+//! broke exact selection): `CONFORM_TAG` and `CONFORM_SKIP_TAG` (comma-separated) select by tag.
 //!
 //! A crate that implements or mocks these APIs runs the suite against its own server from a
 //! `harness = false` test target:
@@ -86,9 +88,18 @@ impl Harness {
         })
     }
 
-    /// The libtest-mimic trials.
+    /// The libtest-mimic trials, selected by the tags in `CONFORM_TAG` / `CONFORM_SKIP_TAG`.
     pub fn trials(self) -> Vec<libtest_mimic::Trial> {
-        let planned = run::plan(&self.catalog, &self.suite, &Selection::default());
+        let selection = selection_by_tags(
+            std::env::var(TAG_VAR).ok().as_deref(),
+            std::env::var(SKIP_TAG_VAR).ok().as_deref(),
+        );
+        self.trials_of(&selection)
+    }
+
+    /// The libtest-mimic trials of `selection`.
+    pub fn trials_of(self, selection: &Selection) -> Vec<libtest_mimic::Trial> {
+        let planned = run::plan(&self.catalog, &self.suite, selection);
         let shared: Arc<OnceLock<Shared>> = Arc::new(OnceLock::new());
         let factory = Arc::new(parking_lot::Mutex::new(self.factory));
         let (catalog, suite) = (self.catalog, self.suite);
@@ -98,7 +109,6 @@ impl Harness {
                 let shared = Arc::clone(&shared);
                 let factory = Arc::clone(&factory);
                 let (catalog, suite) = (Arc::clone(&catalog), Arc::clone(&suite));
-                let kind = trial.tags.join(",");
                 libtest_mimic::Trial::test(trial.id.clone(), move || {
                     let s = shared.get_or_init(|| start(&factory, catalog, suite));
                     let ctx = s.ctx.as_ref().map_err(|e| {
@@ -112,7 +122,6 @@ impl Harness {
                         Outcome::Fail => Err(crate::report::terminal::line(&result).into()),
                     }
                 })
-                .with_kind(kind)
             })
             .collect()
     }
@@ -126,6 +135,28 @@ impl Harness {
         } else {
             std::process::ExitCode::SUCCESS
         }
+    }
+}
+
+/// Only cases with one of these tags (comma-separated), under `cargo test`.
+pub const TAG_VAR: &str = "CONFORM_TAG";
+/// Leave out cases with any of these tags (comma-separated), under `cargo test`.
+pub const SKIP_TAG_VAR: &str = "CONFORM_SKIP_TAG";
+
+/// The selection of `CONFORM_TAG` and `CONFORM_SKIP_TAG`'s values.
+pub fn selection_by_tags(tags: Option<&str>, skip_tags: Option<&str>) -> Selection {
+    let list = |v: Option<&str>| -> Vec<String> {
+        v.unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    Selection {
+        tags: list(tags),
+        skip_tags: list(skip_tags),
+        ..Selection::default()
     }
 }
 
@@ -162,4 +193,38 @@ fn start(
 fn fail_load(d: &crate::diag::Diagnostics) -> ! {
     eprintln!("{d}");
     std::process::exit(3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(selection: &Selection) -> Vec<String> {
+        Harness::bundled()
+            .trials_of(selection)
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn trial_names_are_the_ids_alone() {
+        let all = names(&Selection::default());
+        assert!(all.contains(&"huawei-sms::DeleteTask::deletes-task".to_string()));
+        let trials = Harness::bundled().trials_of(&Selection::default());
+        assert!(trials
+            .iter()
+            .all(|t| t.kind().is_empty() && !t.name().contains('[')));
+    }
+
+    #[test]
+    fn tags_select_from_the_environment_values() {
+        let all = names(&Selection::default());
+        let safe = names(&selection_by_tags(Some(" safe, "), None));
+        let unsafe_ = names(&selection_by_tags(None, Some("safe")));
+        assert!(!safe.is_empty() && !unsafe_.is_empty());
+        assert_eq!(safe.len() + unsafe_.len(), all.len());
+        assert!(safe.iter().all(|id| !unsafe_.contains(id)));
+        assert_eq!(selection_by_tags(Some(""), None).tags, Vec::<String>::new());
+    }
 }

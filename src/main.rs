@@ -10,7 +10,7 @@ use conform::run::Selection;
 #[derive(Parser)]
 #[command(
     name = "conform",
-    version,
+    version = command::VERSION,
     about = "Contract tests for cloud deletion APIs, and emulators of them"
 )]
 struct Cli {
@@ -40,6 +40,11 @@ enum Command {
     Record(RecordCli),
     /// Compare a target's answers with a recording or another target, answer by answer.
     Parity(ParityCli),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Target and selection options shared by `record` and `parity`.
@@ -65,8 +70,8 @@ struct RecordTargetCli {
     /// Only this Alibaba response format (repeatable).
     #[arg(long, value_name = "json|xml", value_parser = command::run::parse_format)]
     format: Vec<Format>,
-    /// How many cases run at once.
-    #[arg(long, short = 'j', default_value_t = 16)]
+    /// How many cases run at once (at least 1).
+    #[arg(long, short = 'j', default_value_t = 16, value_parser = command::parse_jobs)]
     jobs: usize,
 }
 
@@ -128,9 +133,10 @@ struct MutateCli {
     /// Write the matrix as JSON here.
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
-    /// How many mutants run at once (each with its own emulator).
-    #[arg(long, default_value_t = 4)]
-    parallel: usize,
+    /// How many mutants run at once, each with its own emulator (at least 1; `--parallel` is
+    /// the old name).
+    #[arg(long, short = 'j', alias = "parallel", default_value_t = 4, value_parser = command::parse_jobs)]
+    jobs: usize,
 }
 
 #[derive(Args, Clone)]
@@ -180,18 +186,27 @@ struct RunCli {
     /// Only this Alibaba response format (repeatable).
     #[arg(long, value_name = "json|xml", value_parser = command::run::parse_format)]
     format: Vec<Format>,
-    /// How many cases run at once.
-    #[arg(long, short = 'j', default_value_t = 16)]
+    /// How many cases run at once (at least 1).
+    #[arg(long, short = 'j', default_value_t = 16, value_parser = command::parse_jobs)]
     jobs: usize,
     /// List the selected trials and stop.
     #[arg(long)]
     list: bool,
-    /// Write a JSON report here.
+    /// Write a JSON report here (`-`: standard output; the progress then goes to standard error).
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
-    /// Write a JUnit XML report here.
+    /// Write a JUnit XML report here (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     report_junit: Option<PathBuf>,
+    /// Write a TAP 13 report here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_tap: Option<PathBuf>,
+    /// Write a Markdown summary here, fit for a CI job summary (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_markdown: Option<PathBuf>,
+    /// Any skipped trial fails the run (exit 1).
+    #[arg(long)]
+    strict: bool,
     /// The most bytes read of any answer; a larger answer fails its case (default 1048576,
     /// or the target file's `max_answer_bytes`).
     #[arg(long, value_name = "BYTES")]
@@ -249,6 +264,9 @@ fn main() -> std::process::ExitCode {
             list: r.list,
             report_json: r.report_json,
             report_junit: r.report_junit,
+            report_tap: r.report_tap,
+            report_markdown: r.report_markdown,
+            strict: r.strict,
             max_answer_bytes: r.max_answer_bytes,
         }),
         Command::Lint(s) => command::lint::lint(&s.into()),
@@ -258,7 +276,7 @@ fn main() -> std::process::ExitCode {
             filters: m.filter,
             list: m.list,
             report_json: m.report_json,
-            parallel: m.parallel,
+            parallel: m.jobs,
         }),
         Command::Record(r) => command::record::record(command::record::RecordArgs {
             selection: r.common.selection(),
@@ -281,9 +299,58 @@ fn main() -> std::process::ExitCode {
             report_json: p.report_json,
             report_html: p.report_html,
         }),
+        Command::Completions { shell } => {
+            let mut cli = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cli, "conform", &mut std::io::stdout());
+            ExitCode::Ok
+        }
         Command::Emulate(e) => {
             command::emulate::emulate(&e.sources.into(), e.host, e.port, &e.services)
         }
     };
     code.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_that_runs_trials_takes_jobs_and_refuses_zero() {
+        for command in ["run", "mutate", "record --out x", "parity --baseline x"] {
+            let words: Vec<&str> = command.split(' ').collect();
+            let parse = |jobs: &str| {
+                let args = [&["conform"], &words[..], &["-j", jobs]].concat();
+                Cli::try_parse_from(args)
+            };
+            assert!(parse("2").is_ok(), "{command} -j 2");
+            let refused = parse("0").err().expect("-j 0 is refused");
+            assert!(refused.use_stderr(), "{command}");
+            assert!(refused.to_string().contains("at least 1"), "{refused}");
+        }
+        let old_name = Cli::try_parse_from(["conform", "mutate", "--parallel", "3"]);
+        assert!(matches!(old_name, Ok(Cli { command: Command::Mutate(m) }) if m.jobs == 3));
+    }
+
+    #[test]
+    fn completions_name_the_commands_and_their_flags() {
+        for shell in [
+            clap_complete::Shell::Bash,
+            clap_complete::Shell::Zsh,
+            clap_complete::Shell::Fish,
+        ] {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "conform", &mut script);
+            let script = String::from_utf8(script).expect("UTF-8");
+            for word in ["mutate", "report-markdown", "strict"] {
+                assert!(script.contains(word), "{shell}: no `{word}`");
+            }
+        }
+    }
 }

@@ -18,6 +18,24 @@ use crate::case::Suite;
 use crate::diag::Diagnostics;
 use crate::spec::Catalog;
 
+/// What `conform --version` prints after the name: the version and the git commit built
+/// (or that the build had no git).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CONFORM_GIT_COMMIT"),
+    ")"
+);
+
+/// `--jobs`: how many at once, at least one (zero would run nothing and hang).
+pub fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("`{s}` is not a count: {e} (at least 1)")),
+    }
+}
+
 /// Exit codes, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]

@@ -40,6 +40,10 @@ fn print_row(row: &Row) {
 }
 
 pub fn mutate(args: MutateArgs) -> ExitCode {
+    if let Err(e) = crate::report::refuse_stdout(&[args.report_json.as_deref()]) {
+        eprintln!("conform: {e}");
+        return ExitCode::Usage;
+    }
     let (catalog, suite) = match args.sources.load() {
         Ok(x) => x,
         Err(code) => return code,

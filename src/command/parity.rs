@@ -31,6 +31,11 @@ struct Sides {
 }
 
 pub fn parity(args: ParityArgs) -> ExitCode {
+    let reports = [args.report_json.as_deref(), args.report_html.as_deref()];
+    if let Err(e) = crate::report::refuse_stdout(&reports) {
+        eprintln!("conform: {e}");
+        return ExitCode::Usage;
+    }
     if args.baseline.is_some() == args.against.is_some() {
         eprintln!("conform: give one of --baseline DIR and --against URL|FILE");
         return ExitCode::Usage;

@@ -19,6 +19,10 @@ pub struct RunArgs {
     pub list: bool,
     pub report_json: Option<PathBuf>,
     pub report_junit: Option<PathBuf>,
+    pub report_tap: Option<PathBuf>,
+    pub report_markdown: Option<PathBuf>,
+    /// A skipped trial fails the run.
+    pub strict: bool,
     /// Overrides the target's `max_answer_bytes`.
     pub max_answer_bytes: Option<u64>,
 }
@@ -37,6 +41,9 @@ pub fn run(args: RunArgs) -> ExitCode {
             eprintln!("conform: `{given}` is not a case file of the suite (cases from elsewhere: --cases DIR)");
             return ExitCode::Usage;
         }
+    }
+    if let Err(code) = check_report_destinations(&args) {
+        return code;
     }
     let trials = run::plan(&catalog, &suite, &args.selection);
     // An empty selection is a mistake (a typo in a filter), never a pass.
@@ -142,6 +149,55 @@ pub fn run(args: RunArgs) -> ExitCode {
     })
 }
 
+/// Where the progress lines and the summary go: standard error when a report takes
+/// standard output (`--report-json -`), so that the report stays parseable.
+#[derive(Clone, Copy)]
+enum Console {
+    Stdout,
+    Stderr,
+}
+
+impl Console {
+    fn of(args: &RunArgs) -> Console {
+        if report_paths(args).any(crate::report::is_stdout) {
+            Console::Stderr
+        } else {
+            Console::Stdout
+        }
+    }
+
+    fn say(self, text: &str) {
+        match self {
+            Console::Stdout => println!("{text}"),
+            Console::Stderr => eprintln!("{text}"),
+        }
+    }
+}
+
+/// The reports asked for, each by where it goes.
+fn report_paths(args: &RunArgs) -> impl Iterator<Item = &std::path::Path> {
+    [
+        &args.report_json,
+        &args.report_junit,
+        &args.report_tap,
+        &args.report_markdown,
+    ]
+    .into_iter()
+    .filter_map(|p| p.as_deref())
+}
+
+/// At most one report may go to standard output.
+fn check_report_destinations(args: &RunArgs) -> Result<(), ExitCode> {
+    let to_stdout = report_paths(args)
+        .filter(|p| crate::report::is_stdout(p))
+        .count();
+    if to_stdout > 1 {
+        eprintln!("conform: only one report can go to standard output (`-`)");
+        return Err(ExitCode::Usage);
+    }
+    Ok(())
+}
+
 /// Runs the trials, prints each and the summary, writes the reports: the exit code.
 async fn run_and_report(
     ctx: &Arc<RunContext>,
@@ -149,50 +205,79 @@ async fn run_and_report(
     args: &RunArgs,
     signal: &std::sync::OnceLock<&'static str>,
 ) -> ExitCode {
+    let console = Console::of(args);
     let target_name = ctx.target.name.clone();
-    println!(
+    console.say(&format!(
         "conform: {} trials against {target_name}, {} at a time",
         trials.len(),
         args.jobs
-    );
+    ));
+    let started_at = chrono::Utc::now();
     let started = Instant::now();
     let results = ctx
         .run_all(trials, args.jobs, |r| {
-            println!("{}", crate::report::terminal::line(r));
+            console.say(&crate::report::terminal::line(r));
             if let Some(n) = crate::report::terminal::notes(r) {
-                println!("{n}");
+                console.say(&n);
             }
         })
         .await;
-    let elapsed = started.elapsed();
-    let interrupted = signal.get().copied();
-    println!(
-        "{}",
-        crate::report::terminal::summary_of_run(&results, elapsed, interrupted)
-    );
-    let mut code = if results.iter().any(|r| r.outcome == Outcome::Fail) {
+    let report = crate::report::RunReport {
+        target: &target_name,
+        results: &results,
+        started_at,
+        elapsed: started.elapsed(),
+        interrupted: signal.get().copied(),
+        strict: args.strict,
+    };
+    console.say(&crate::report::terminal::summary_of_run(
+        &results,
+        report.elapsed,
+        report.interrupted,
+    ));
+    let strict_failure = args
+        .strict
+        .then(|| crate::report::terminal::strict_words(&results))
+        .flatten();
+    if let Some(words) = &strict_failure {
+        console.say(words);
+    }
+    let code = if results.iter().any(|r| r.outcome == Outcome::Fail) || strict_failure.is_some() {
         ExitCode::Failed
     } else {
         ExitCode::Ok
     };
-    if let Some(p) = &args.report_json {
-        let json = crate::report::json::render_run(&target_name, &results, elapsed, interrupted);
-        if let Err(e) = crate::report::write_atomically(p, json.as_bytes()) {
-            eprintln!("conform: cannot write {}: {e}", p.display());
-            code = ExitCode::Usage;
-        }
+    match write_reports(&report, args) {
+        Ok(()) => code,
+        Err(e) => e,
     }
-    if let Some(p) = &args.report_junit {
+}
+
+/// Writes each report asked for; a report that cannot be written is a usage error.
+fn write_reports(report: &crate::report::RunReport, args: &RunArgs) -> Result<(), ExitCode> {
+    let mut outcome = Ok(());
+    let mut put = |path: &Option<PathBuf>, render: &dyn Fn() -> Result<String, String>| {
+        let Some(p) = path else { return };
         let written =
-            crate::report::junit::render_run(&results, elapsed, interrupted).and_then(|x| {
-                crate::report::write_atomically(p, x.as_bytes()).map_err(|e| e.to_string())
-            });
+            render().and_then(|x| crate::report::write(p, x.as_bytes()).map_err(|e| e.to_string()));
         if let Err(e) = written {
             eprintln!("conform: cannot write {}: {e}", p.display());
-            code = ExitCode::Usage;
+            outcome = Err(ExitCode::Usage);
         }
-    }
-    code
+    };
+    put(&args.report_json, &|| {
+        Ok(crate::report::json::render_run(report))
+    });
+    put(&args.report_junit, &|| {
+        crate::report::junit::render_run(report)
+    });
+    put(&args.report_tap, &|| {
+        Ok(crate::report::tap::render_run(report))
+    });
+    put(&args.report_markdown, &|| {
+        Ok(crate::report::markdown::render_run(report))
+    });
+    outcome
 }
 
 /// On the first SIGINT or SIGTERM sets `interrupt` (the runner then starts no more trials,

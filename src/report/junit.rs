@@ -1,70 +1,93 @@
 //! The JUnit XML report: one test suite per operation, one test case per trial, failures with
-//! their messages; what common CI systems read.
+//! their messages, skips with their reasons; what common CI systems read.
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
+use super::RunReport;
 use crate::run::{Outcome, TrialResult};
 
+/// The report of a run that ends now.
 pub fn render(results: &[TrialResult], elapsed: std::time::Duration) -> Result<String, String> {
-    render_run(results, elapsed, None)
+    render_run(&RunReport::ending_now("", results, elapsed))
 }
 
-/// [`render`] of a run that `interrupted` (a signal's name) may have cut short: an interrupted
-/// run carries one more failing test case, `conform::run`, that says so.
-pub fn render_run(
-    results: &[TrialResult],
-    elapsed: std::time::Duration,
-    interrupted: Option<&str>,
-) -> Result<String, String> {
+fn status(r: &TrialResult) -> TestCaseStatus {
+    match &r.outcome {
+        Outcome::Pass => TestCaseStatus::success(),
+        Outcome::Skip(why) => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(why.as_str());
+            s
+        }
+        Outcome::Fail => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let first = r
+                .failures
+                .first()
+                .map(|f| f.to_string())
+                .unwrap_or_else(|| "failed".into());
+            s.set_message(first);
+            let mut detail: Vec<String> = r.failures.iter().map(|f| f.to_string()).collect();
+            detail.push(format!("clause: {}", r.clause));
+            if let Some(resp) = &r.response {
+                detail.push(format!("answer:\n{resp}"));
+            }
+            s.set_description(detail.join("\n"));
+            s
+        }
+    }
+}
+
+fn test_case(r: &TrialResult) -> TestCase {
+    let name = match r.format {
+        Some(f) => format!("{}::{}", r.case, f.as_str()),
+        None => r.case.clone(),
+    };
+    let mut tc = TestCase::new(name, status(r));
+    tc.set_classname(format!("{}::{}", r.service, r.operation));
+    tc.set_time(r.duration);
+    tc
+}
+
+/// The suite every report's test suites share: start time and the run's properties.
+fn new_suite(name: String, run: &RunReport) -> TestSuite {
+    let mut suite = TestSuite::new(name);
+    suite.set_timestamp(run.started_at);
+    suite.add_properties([
+        Property::new("conform.version", env!("CARGO_PKG_VERSION")),
+        Property::new("conform.target", run.target),
+    ]);
+    suite
+}
+
+/// The report of `run`: an interrupted run carries one more failing test case,
+/// `conform::run/interrupted`, that says so.
+pub fn render_run(run: &RunReport) -> Result<String, String> {
     let mut report = Report::new("conform");
-    report.set_time(elapsed);
+    report.set_time(run.elapsed);
+    report.set_timestamp(run.started_at);
     let mut suites: Vec<TestSuite> = Vec::new();
-    for r in results {
+    for r in run.results {
         let suite_name = format!("{}::{}", r.service, r.operation);
         let idx = match suites.iter().position(|s| s.name.as_str() == suite_name) {
             Some(i) => i,
             None => {
-                suites.push(TestSuite::new(suite_name));
+                suites.push(new_suite(suite_name, run));
                 suites.len() - 1
             }
         };
-        let name = match r.format {
-            Some(f) => format!("{}::{}", r.case, f.as_str()),
-            None => r.case.clone(),
-        };
-        let status = match &r.outcome {
-            Outcome::Pass => TestCaseStatus::success(),
-            Outcome::Skip(why) => {
-                let mut s = TestCaseStatus::skipped();
-                s.set_message(why.as_str());
-                s
-            }
-            Outcome::Fail => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                let first = r
-                    .failures
-                    .first()
-                    .map(|f| f.to_string())
-                    .unwrap_or_else(|| "failed".into());
-                s.set_message(first);
-                let mut detail: Vec<String> = r.failures.iter().map(|f| f.to_string()).collect();
-                detail.push(format!("clause: {}", r.clause));
-                if let Some(resp) = &r.response {
-                    detail.push(format!("answer:\n{resp}"));
-                }
-                s.set_description(detail.join("\n"));
-                s
-            }
-        };
-        let mut tc = TestCase::new(name, status);
-        tc.set_classname(format!("{}::{}", r.service, r.operation));
-        tc.set_time(r.duration);
-        suites[idx].add_test_case(tc);
+        suites[idx].add_test_case(test_case(r));
+        // Trials run side by side: a suite's time is the sum of its trials' times.
+        let time = suites[idx].time.unwrap_or_default() + r.duration;
+        suites[idx].set_time(time);
     }
-    if let Some(signal) = interrupted {
+    if let Some(signal) = run.interrupted {
         let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-        s.set_message(crate::report::terminal::interrupted_words(signal, results));
-        let mut suite = TestSuite::new("conform::run");
+        s.set_message(crate::report::terminal::interrupted_words(
+            signal,
+            run.results,
+        ));
+        let mut suite = new_suite("conform::run".into(), run);
         suite.add_test_case(TestCase::new("interrupted", s));
         suites.push(suite);
     }
@@ -72,4 +95,26 @@ pub fn render_run(
     report
         .to_string()
         .map_err(|e| format!("cannot write the JUnit report: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn suites_carry_times_properties_and_skip_reasons() {
+        let results = sample::results();
+        let xml = render_run(&sample::report(&results)).expect("renders");
+        for want in [
+            r#"<testsuites name="conform" tests="3" failures="1" errors="0" timestamp="2026-01-02T03:04:05.000+00:00" time="1.500">"#,
+            r#"<testsuite name="s::Op" tests="3" disabled="1" errors="0" failures="1" timestamp="2026-01-02T03:04:05.000+00:00" time="0.009">"#,
+            r#"<property name="conform.version" value=""#,
+            r#"<property name="conform.target" value="http://127.0.0.1:8080/"/>"#,
+            r#"<skipped message="no provider state"/>"#,
+            r#"<failure message="status: expected 200, got 404">"#,
+        ] {
+            assert!(xml.contains(want), "no `{want}` in\n{xml}");
+        }
+    }
 }

@@ -3,9 +3,107 @@
 
 pub mod json;
 pub mod junit;
+pub mod markdown;
+pub mod tap;
 pub mod terminal;
 
 use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::run::TrialResult;
+
+/// What every report of a run is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct RunReport<'a> {
+    /// The target as shown (a URL without user info, or a target file's path).
+    pub target: &'a str,
+    pub results: &'a [TrialResult],
+    pub started_at: DateTime<Utc>,
+    pub elapsed: Duration,
+    /// The signal that interrupted the run, if one did.
+    pub interrupted: Option<&'a str>,
+    /// `--strict`: a skip fails the run.
+    pub strict: bool,
+}
+
+impl<'a> RunReport<'a> {
+    /// A report of `results` that started `elapsed` ago.
+    pub fn ending_now(target: &'a str, results: &'a [TrialResult], elapsed: Duration) -> Self {
+        let back = chrono::Duration::from_std(elapsed).unwrap_or_default();
+        RunReport {
+            target,
+            results,
+            started_at: Utc::now() - back,
+            elapsed,
+            interrupted: None,
+            strict: false,
+        }
+    }
+
+    /// Whether the run failed: a failed trial, an interruption, or a skip under `--strict`.
+    pub fn failed(&self) -> bool {
+        let s = crate::run::Summary::of(self.results);
+        s.failed > 0 || self.interrupted.is_some() || (self.strict && s.skipped > 0)
+    }
+
+    pub fn finished_at(&self) -> DateTime<Utc> {
+        self.started_at + chrono::Duration::from_std(self.elapsed).unwrap_or_default()
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds, as every report writes times.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `-` names standard output, as report destinations.
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// The reasons trials were skipped for, each with how many, most frequent first (then by
+/// reason, so that the order is stable).
+pub fn skips_by_reason(results: &[TrialResult]) -> Vec<(String, usize)> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in results {
+        if let crate::run::Outcome::Skip(why) = &r.outcome {
+            *counts.entry(why.as_str()).or_default() += 1;
+        }
+    }
+    let mut groups: Vec<(String, usize)> = counts
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    groups
+}
+
+/// For commands whose progress owns standard output (`mutate`, `parity`): a report path of
+/// `-` is refused in words rather than written to a file named `-`.
+pub fn refuse_stdout(paths: &[Option<&Path>]) -> Result<(), String> {
+    match paths.iter().flatten().any(|p| is_stdout(p)) {
+        true => {
+            Err("`-` (standard output) is for `conform run`'s reports; give a file here".into())
+        }
+        false => Ok(()),
+    }
+}
+
+/// Writes a report to `path`, or to standard output when `path` is `-`.
+pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if is_stdout(path) {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes)?;
+        if !bytes.ends_with(b"\n") {
+            out.write_all(b"\n")?;
+        }
+        return out.flush();
+    }
+    write_atomically(path, bytes)
+}
 
 /// Writes a report atomically: a temporary file beside the target, then a rename, so a reader
 /// never sees half a report.
@@ -26,4 +124,53 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
+}
+
+/// Trials of each kind, shared by the report tests.
+#[cfg(test)]
+pub(crate) mod sample {
+    use crate::check::Failure;
+    use crate::run::{Outcome, TrialResult};
+    use chrono::TimeZone as _;
+
+    pub fn result(case: &str, outcome: Outcome) -> TrialResult {
+        TrialResult {
+            id: format!("s::Op::{case}"),
+            service: "s".into(),
+            operation: "Op".into(),
+            case: case.into(),
+            format: None,
+            clause: "seed:x#y".into(),
+            failures: match outcome {
+                Outcome::Fail => vec![Failure::new("status", "", "200", "404")],
+                _ => vec![],
+            },
+            outcome,
+            response: None,
+            notes: vec![],
+            duration: std::time::Duration::from_millis(3),
+        }
+    }
+
+    pub fn results() -> Vec<TrialResult> {
+        vec![
+            result("passes", Outcome::Pass),
+            result("fails", Outcome::Fail),
+            result("skips", Outcome::Skip("no provider state".into())),
+        ]
+    }
+
+    pub fn report(results: &[TrialResult]) -> super::RunReport<'_> {
+        super::RunReport {
+            target: "http://127.0.0.1:8080/",
+            results,
+            started_at: chrono::Utc
+                .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+                .single()
+                .expect("a valid time"),
+            elapsed: std::time::Duration::from_millis(1500),
+            interrupted: None,
+            strict: false,
+        }
+    }
 }

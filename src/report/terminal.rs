@@ -55,6 +55,25 @@ pub fn interrupted_words(signal: &str, results: &[TrialResult]) -> String {
     )
 }
 
+/// The skips grouped by reason, each with its count, most frequent first; empty without skips.
+fn skips_by_reason(results: &[TrialResult]) -> String {
+    let groups = crate::report::skips_by_reason(results);
+    if groups.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nskipped, by reason:\n");
+    for (reason, count) in groups {
+        out.push_str(&format!("  {count:>4}  {reason}\n"));
+    }
+    out
+}
+
+/// What `--strict` adds to the summary when skips fail the run; `None` when there are none.
+pub fn strict_words(results: &[TrialResult]) -> Option<String> {
+    let skipped = Summary::of(results).skipped;
+    (skipped > 0).then(|| format!("strict: {skipped} skipped trial(s) fail the run"))
+}
+
 /// [`summary`] of a run that `interrupted` (a signal's name) may have cut short; teardown
 /// failures are listed in words (they leave resources behind).
 pub fn summary_of_run(
@@ -74,6 +93,7 @@ pub fn summary_of_run(
             out.push_str(&format!("  {}\n", r.id));
         }
     }
+    out.push_str(&skips_by_reason(results));
     if s.teardown_failed > 0 {
         out.push_str(&format!(
             "\nteardown failed in {} trial(s): resources they set up may be left on the target\n",
@@ -129,5 +149,11 @@ mod tests {
         );
         assert!(s.ends_with("1 passed, 1 failed, 1 skipped in 1.50s"), "{s}");
         assert!(s.contains("failed:\n  s::Op::c"));
+        assert!(s.contains("\nskipped, by reason:\n     1  x\n"), "{s}");
+        assert_eq!(strict_words(&[result(Outcome::Pass)]), None);
+        assert_eq!(
+            strict_words(&[result(Outcome::Skip("x".into()))]).as_deref(),
+            Some("strict: 1 skipped trial(s) fail the run")
+        );
     }
 }

@@ -45,14 +45,19 @@ fi
 # ---------------------------------------------------------------- emulator
 emu_pid=""
 emu_log=""
+# An EXIT trap's last status replaces the script's: cleanup keeps the status it was called
+# with (without that, an external emulator, whose empty $emu_log made the last test false,
+# turned a clean pass into exit 1).
 cleanup() {
+  local status=$?
   if [[ -n "$emu_pid" ]] && kill -0 "$emu_pid" 2>/dev/null; then
     kill "$emu_pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$emu_pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$emu_pid" 2>/dev/null || true
     wait "$emu_pid" 2>/dev/null || true
   fi
-  [[ -n "$emu_log" ]] && rm -f "$emu_log"
+  if [[ -n "$emu_log" ]]; then rm -f "$emu_log"; fi
+  exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
