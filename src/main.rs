@@ -33,8 +33,10 @@ enum Command {
         json: bool,
     },
     /// Serve the built-in emulators until Ctrl-C.
+    #[cfg(feature = "emulator")]
     Emulate(EmulateCli),
     /// Run the suite against every mutant of the emulators: which cases catch which deviation.
+    #[cfg(feature = "emulator")]
     Mutate(MutateCli),
     /// Record a target's answers: one normalized, redacted snapshot file per trial.
     Record(RecordCli),
@@ -115,6 +117,7 @@ struct ParityCli {
     report_html: Option<PathBuf>,
 }
 
+#[cfg(feature = "emulator")]
 #[derive(Args)]
 struct MutateCli {
     #[command(flatten)]
@@ -198,6 +201,7 @@ struct RunCli {
     max_answer_bytes: Option<u64>,
 }
 
+#[cfg(feature = "emulator")]
 #[derive(Args)]
 struct EmulateCli {
     #[command(flatten)]
@@ -253,6 +257,7 @@ fn main() -> std::process::ExitCode {
         }),
         Command::Lint(s) => command::lint::lint(&s.into()),
         Command::Coverage { sources, json } => command::coverage::coverage(&sources.into(), json),
+        #[cfg(feature = "emulator")]
         Command::Mutate(m) => command::mutate::mutate(command::mutate::MutateArgs {
             sources: m.sources.into(),
             filters: m.filter,
@@ -281,6 +286,7 @@ fn main() -> std::process::ExitCode {
             report_json: p.report_json,
             report_html: p.report_html,
         }),
+        #[cfg(feature = "emulator")]
         Command::Emulate(e) => {
             command::emulate::emulate(&e.sources.into(), e.host, e.port, &e.services)
         }
