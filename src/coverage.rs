@@ -31,108 +31,131 @@ fn documented(source: &str) -> bool {
     Provenance::of(source).is_some_and(Provenance::is_documented)
 }
 
-/// The coverage items of one operation (with `op`) or of a service's common errors (`None`).
-pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
-    let mut items = Vec::new();
-    let mut push = |id: String, description: String, source: &str, declared: bool| {
-        items.push(Item {
-            service: service.name().to_string(),
-            operation: op.map(|o| o.operation.clone()),
+/// The items of one service (and operation), in the order they are found.
+struct Found {
+    service: String,
+    operation: Option<String>,
+    items: Vec<Item>,
+}
+
+impl Found {
+    fn push(&mut self, id: String, description: String, source: &str, declared: bool) {
+        self.items.push(Item {
+            service: self.service.clone(),
+            operation: self.operation.clone(),
             id,
             description,
             source: source.to_string(),
             declared,
             covered_by: Vec::new(),
         })
-    };
-    let Some(op) = op else {
-        for e in service.spec.errors.iter().filter(|e| documented(&e.source)) {
-            push(
+    }
+
+    /// Each documented error: its code.
+    fn errors(&mut self, errors: &[crate::spec::model::ErrorEntry]) {
+        for e in errors.iter().filter(|e| documented(&e.source)) {
+            self.push(
                 format!("error:{}", e.code),
                 format!("{} {}", e.status, e.message),
                 &e.source,
                 false,
             );
         }
-        return dedup(items);
+    }
+
+    /// Each documented parameter limit (declared). Credentials are the target's business, not
+    /// a case's: their limits are not items.
+    fn parameters(&mut self, op: &OperationSpec) {
+        for p in op
+            .request
+            .parameters
+            .iter()
+            .filter(|p| documented(&p.source) && !p.credential)
+        {
+            if p.required {
+                self.push(
+                    format!("param:{}:required", p.name),
+                    format!("`{}` is required", p.name),
+                    &p.source,
+                    true,
+                );
+            }
+            if let Some(n) = p.min_length {
+                self.push(
+                    format!("param:{}:min_length", p.name),
+                    format!("`{}` at least {n} characters", p.name),
+                    &p.source,
+                    true,
+                );
+            }
+            if let Some(n) = p.max_length {
+                self.push(
+                    format!("param:{}:max_length", p.name),
+                    format!("`{}` at most {n} characters", p.name),
+                    &p.source,
+                    true,
+                );
+            }
+        }
+    }
+
+    /// Each rule, and each value a rule enumerates (declared).
+    fn rules(&mut self, service: &Service, op: &OperationSpec) {
+        for rule in &op.rules {
+            self.push(
+                format!("rule:{}", rule.id),
+                rule.description.clone(),
+                &rule.source,
+                true,
+            );
+            for (fact, values) in enumerated(service, op, &rule.when) {
+                for v in values {
+                    let attr = fact.split_once('.').map(|(_, a)| a).unwrap_or(&fact);
+                    self.push(
+                        format!("rule:{}/{attr}={}", rule.id, crate::case::vars::text_of(&v)),
+                        format!("{} when {fact} is {v}", rule.description),
+                        &rule.source,
+                        true,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Items found elsewhere (declared), as `(id, description, source)`.
+    fn declared(&mut self, items: Vec<(String, String, String)>) {
+        for (id, description, source) in items {
+            self.push(id, description, &source, true);
+        }
+    }
+}
+
+/// The coverage items of one operation (with `op`) or of a service's common errors (`None`).
+pub fn items_of(service: &Service, op: Option<&OperationSpec>) -> Vec<Item> {
+    let mut found = Found {
+        service: service.name().to_string(),
+        operation: op.map(|o| o.operation.clone()),
+        items: Vec::new(),
+    };
+    let Some(op) = op else {
+        found.errors(&service.spec.errors);
+        return dedup(found.items);
     };
     for r in op.responses.iter().filter(|r| documented(&r.source)) {
-        push(
+        found.push(
             format!("status:{}", r.status),
             r.description.clone(),
             &r.source,
             false,
         );
     }
-    for e in op.errors.iter().filter(|e| documented(&e.source)) {
-        push(
-            format!("error:{}", e.code),
-            format!("{} {}", e.status, e.message),
-            &e.source,
-            false,
-        );
-    }
-    // Credentials are the target's business, not a case's: their limits are not items.
-    for p in op
-        .request
-        .parameters
-        .iter()
-        .filter(|p| documented(&p.source) && !p.credential)
-    {
-        if p.required {
-            push(
-                format!("param:{}:required", p.name),
-                format!("`{}` is required", p.name),
-                &p.source,
-                true,
-            );
-        }
-        if let Some(n) = p.min_length {
-            push(
-                format!("param:{}:min_length", p.name),
-                format!("`{}` at least {n} characters", p.name),
-                &p.source,
-                true,
-            );
-        }
-        if let Some(n) = p.max_length {
-            push(
-                format!("param:{}:max_length", p.name),
-                format!("`{}` at most {n} characters", p.name),
-                &p.source,
-                true,
-            );
-        }
-    }
-    for (id, description, source) in protocol_items(service, op) {
-        push(id, description, &source, true);
-    }
-    for (id, description, source) in signing_items(service, op) {
-        push(id, description, &source, true);
-    }
-    for rule in &op.rules {
-        push(
-            format!("rule:{}", rule.id),
-            rule.description.clone(),
-            &rule.source,
-            true,
-        );
-        for (fact, values) in enumerated(service, op, &rule.when) {
-            for v in values {
-                let attr = fact.split_once('.').map(|(_, a)| a).unwrap_or(&fact);
-                push(
-                    format!("rule:{}/{attr}={}", rule.id, crate::case::vars::text_of(&v)),
-                    format!("{} when {fact} is {v}", rule.description),
-                    &rule.source,
-                    true,
-                );
-            }
-        }
-    }
-    for (id, description, source) in behaviour_items(service, op) {
-        push(id, description, &source, true);
-    }
-    dedup(items)
+    found.errors(&op.errors);
+    found.parameters(op);
+    found.declared(protocol_items(service, op));
+    found.declared(signing_items(service, op));
+    found.rules(service, op);
+    found.declared(behaviour_items(service, op));
+    dedup(found.items)
 }
 
 /// The situations of a signing scheme over one method, with what each one means.

@@ -80,6 +80,7 @@ impl Harness {
     }
 
     /// The built-in emulators, started in this process.
+    #[cfg(feature = "emulator")]
     pub fn against_embedded(self) -> Harness {
         let catalog = Arc::clone(&self.catalog);
         self.against(move || async move {

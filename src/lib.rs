@@ -4,17 +4,24 @@
 //! Pipeline: [`spec`] and [`case`] (models and loading) → [`run`] (HTTP, signing, provider
 //! states, scheduling) → [`check`] → [`report`]. The [`emulator`] stands apart and shares only
 //! [`spec`] and [`auth`].
+//!
+//! The default feature `emulator` brings the [`emulator`], [`mutate`] and the commands built on
+//! them (`emulate`, `mutate`, the embedded target); without it the crate is the harness, the
+//! checks, the loaders, `lint` and `coverage`, and needs no HTTP server.
 
 pub mod auth;
 pub mod case;
 pub mod check;
 pub mod command;
 pub mod coverage;
+pub mod credentials;
 pub mod diag;
+#[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod files;
 pub mod harness;
 pub mod located;
+#[cfg(feature = "emulator")]
 pub mod mutate;
 pub mod parity;
 pub mod report;

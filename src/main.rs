@@ -33,8 +33,10 @@ enum Command {
         json: bool,
     },
     /// Serve the built-in emulators until Ctrl-C.
+    #[cfg(feature = "emulator")]
     Emulate(EmulateCli),
     /// Run the suite against every mutant of the emulators: which cases catch which deviation.
+    #[cfg(feature = "emulator")]
     Mutate(MutateCli),
     /// Record a target's answers: one normalized, redacted snapshot file per trial.
     Record(RecordCli),
@@ -120,6 +122,7 @@ struct ParityCli {
     report_html: Option<PathBuf>,
 }
 
+#[cfg(feature = "emulator")]
 #[derive(Args)]
 struct MutateCli {
     #[command(flatten)]
@@ -213,6 +216,7 @@ struct RunCli {
     max_answer_bytes: Option<u64>,
 }
 
+#[cfg(feature = "emulator")]
 #[derive(Args)]
 struct EmulateCli {
     #[command(flatten)]
@@ -271,6 +275,7 @@ fn main() -> std::process::ExitCode {
         }),
         Command::Lint(s) => command::lint::lint(&s.into()),
         Command::Coverage { sources, json } => command::coverage::coverage(&sources.into(), json),
+        #[cfg(feature = "emulator")]
         Command::Mutate(m) => command::mutate::mutate(command::mutate::MutateArgs {
             sources: m.sources.into(),
             filters: m.filter,
@@ -304,6 +309,7 @@ fn main() -> std::process::ExitCode {
             clap_complete::generate(shell, &mut cli, "conform", &mut std::io::stdout());
             ExitCode::Ok
         }
+        #[cfg(feature = "emulator")]
         Command::Emulate(e) => {
             command::emulate::emulate(&e.sources.into(), e.host, e.port, &e.services)
         }
@@ -322,6 +328,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "emulator")]
     fn every_command_that_runs_trials_takes_jobs_and_refuses_zero() {
         for command in ["run", "mutate", "record --out x", "parity --baseline x"] {
             let words: Vec<&str> = command.split(' ').collect();

@@ -491,58 +491,7 @@ impl CaseChecker<'_> {
             );
         };
         if let Some(probe) = &step.probe {
-            let r = &step.request;
-            if r.method.is_some()
-                || !r.params.is_empty()
-                || !r.headers.is_empty()
-                || r.body.is_some()
-                || r.path.is_some()
-                || r.action.is_some()
-                || r.auth != AuthMode::Default
-                || r.signing.is_some()
-                || !r.send_format
-                || r.format_as.is_some()
-                || r.form_body
-                || !r.query.is_empty()
-            {
-                self.err(
-                    &format!("{at}/probe"),
-                    "a probe step sends no request".into(),
-                );
-            }
-            if step.expect.exists.is_none() {
-                self.err(
-                    &format!("{at}/expect"),
-                    "a probe step needs `expect.exists`".into(),
-                );
-            }
-            if !self.service.spec.resources.contains_key(&probe.resource) {
-                let names: Vec<&str> = self
-                    .service
-                    .spec
-                    .resources
-                    .keys()
-                    .map(String::as_str)
-                    .collect();
-                self.err(
-                    &format!("{at}/probe/resource"),
-                    format!(
-                        "`{}` is not a resource of `{}` (it has: {})",
-                        probe.resource,
-                        self.service.name(),
-                        names.join(", ")
-                    ),
-                );
-            }
-            if probe.id.trim().is_empty() {
-                self.err(
-                    &format!("{at}/probe/id"),
-                    "a probe needs the id of the resource it asks about".into(),
-                );
-            }
-            self.check_vars(&format!("{at}/probe/id"), &probe.id, known);
-            self.check_probe_scope(at, probe, known);
-            return;
+            return self.check_probe_step(at, step, probe, known);
         }
         if step.expect.exists.is_some() {
             self.err(
@@ -550,6 +499,82 @@ impl CaseChecker<'_> {
                 "`exists` belongs to probe steps".into(),
             );
         }
+        self.check_request_fields(at, step, (op, op_name), known);
+        self.check_request_fits_protocol(at, step);
+        self.check_protocol_request(at, step, op);
+        self.check_signing_request(at, op, &step.request, known);
+        // `${string_to_sign}` is the step's own: its expectations may use it, later steps not.
+        let added = known.insert(vars::STRING_TO_SIGN.to_string());
+        self.check_expect(at, op, &step.expect, known);
+        if added {
+            known.remove(vars::STRING_TO_SIGN);
+        }
+    }
+
+    /// A probe step: no request, `expect.exists`, a resource of the service and its id.
+    fn check_probe_step(&mut self, at: &str, step: &Step, probe: &Probe, known: &BTreeSet<String>) {
+        let r = &step.request;
+        if r.method.is_some()
+            || !r.params.is_empty()
+            || !r.headers.is_empty()
+            || r.body.is_some()
+            || r.path.is_some()
+            || r.action.is_some()
+            || r.auth != AuthMode::Default
+            || r.signing.is_some()
+            || !r.send_format
+            || r.format_as.is_some()
+            || r.form_body
+            || !r.query.is_empty()
+        {
+            self.err(
+                &format!("{at}/probe"),
+                "a probe step sends no request".into(),
+            );
+        }
+        if step.expect.exists.is_none() {
+            self.err(
+                &format!("{at}/expect"),
+                "a probe step needs `expect.exists`".into(),
+            );
+        }
+        if !self.service.spec.resources.contains_key(&probe.resource) {
+            let names: Vec<&str> = self
+                .service
+                .spec
+                .resources
+                .keys()
+                .map(String::as_str)
+                .collect();
+            self.err(
+                &format!("{at}/probe/resource"),
+                format!(
+                    "`{}` is not a resource of `{}` (it has: {})",
+                    probe.resource,
+                    self.service.name(),
+                    names.join(", ")
+                ),
+            );
+        }
+        if probe.id.trim().is_empty() {
+            self.err(
+                &format!("{at}/probe/id"),
+                "a probe needs the id of the resource it asks about".into(),
+            );
+        }
+        self.check_vars(&format!("{at}/probe/id"), &probe.id, known);
+        self.check_probe_scope(at, probe, known);
+    }
+
+    /// The request's parameters (of the operation, never credentials), headers (never
+    /// secrets) and path, with the variables they use.
+    fn check_request_fields(
+        &mut self,
+        at: &str,
+        step: &Step,
+        (op, op_name): (&OperationSpec, &str),
+        known: &BTreeSet<String>,
+    ) {
         for (name, value) in &step.request.params {
             let p = format!("{at}/request/params/{}", escape_pointer(name));
             match op.parameter(name) {
@@ -574,6 +599,10 @@ impl CaseChecker<'_> {
         if let Some(path) = &step.request.path {
             self.check_vars(&format!("{at}/request/path"), path, known);
         }
+    }
+
+    /// `action`, `send_format` and `signing` as the service's protocol allows them.
+    fn check_request_fits_protocol(&mut self, at: &str, step: &Step) {
         let alibaba = self.service.spec.protocol == Protocol::AlibabaRpc;
         if step.request.action.is_some() && !alibaba {
             self.err(
@@ -602,14 +631,6 @@ impl CaseChecker<'_> {
                     ),
                 );
             }
-        }
-        self.check_protocol_request(at, step, op);
-        self.check_signing_request(at, op, &step.request, known);
-        // `${string_to_sign}` is the step's own: its expectations may use it, later steps not.
-        let added = known.insert(vars::STRING_TO_SIGN.to_string());
-        self.check_expect(at, op, &step.expect, known);
-        if added {
-            known.remove(vars::STRING_TO_SIGN);
         }
     }
 
@@ -716,6 +737,44 @@ impl CaseChecker<'_> {
         expect: &Expect,
         known: &mut BTreeSet<String>,
     ) {
+        self.check_expect_status(at, op, expect);
+        if let Some(codes) = &expect.error_code {
+            let p = format!("{at}/expect/error_code");
+            match codes {
+                CodeExpect::One(code) => {
+                    self.check_code(&p, code, op, expect.status.as_ref(), known)
+                }
+                CodeExpect::AnyOf { any_of, .. } => {
+                    for (i, code) in any_of.iter().enumerate() {
+                        let p = format!("{p}/any_of/{i}");
+                        self.check_code(&p, code, op, expect.status.as_ref(), known);
+                    }
+                }
+            }
+        }
+        self.check_by_status(at, op, expect, known);
+        if let Some(schema) = &expect.schema {
+            if self.service.schema(Some(op), schema).is_none() {
+                self.err(
+                    &format!("{at}/expect/schema"),
+                    format!("unknown schema `{schema}`"),
+                );
+            }
+        }
+        self.check_expect_values(at, expect, known);
+        for (name, pointer) in &expect.capture {
+            if !(pointer.is_empty() || pointer.starts_with('/')) {
+                self.err(
+                    &format!("{at}/expect/capture/{}", escape_pointer(name)),
+                    format!("`{pointer}` is not a JSON pointer"),
+                );
+            }
+            known.insert(name.clone());
+        }
+    }
+
+    /// `expect.status`: present, and each status one of the operation's responses.
+    fn check_expect_status(&mut self, at: &str, op: &OperationSpec, expect: &Expect) {
         match &expect.status {
             None => self.err(
                 &format!("{at}/expect"),
@@ -735,20 +794,16 @@ impl CaseChecker<'_> {
                 }
             }
         }
-        if let Some(codes) = &expect.error_code {
-            let p = format!("{at}/expect/error_code");
-            match codes {
-                CodeExpect::One(code) => {
-                    self.check_code(&p, code, op, expect.status.as_ref(), known)
-                }
-                CodeExpect::AnyOf { any_of, .. } => {
-                    for (i, code) in any_of.iter().enumerate() {
-                        let p = format!("{p}/any_of/{i}");
-                        self.check_code(&p, code, op, expect.status.as_ref(), known);
-                    }
-                }
-            }
-        }
+    }
+
+    /// `by_status`: each key a status that `status` allows, each entry an expectation of its own.
+    fn check_by_status(
+        &mut self,
+        at: &str,
+        op: &OperationSpec,
+        expect: &Expect,
+        known: &mut BTreeSet<String>,
+    ) {
         for (status, extra) in &expect.by_status {
             let p = format!("{at}/expect/by_status/{status}");
             let Ok(status) = status.parse::<u16>() else {
@@ -773,14 +828,10 @@ impl CaseChecker<'_> {
             nested.status = Some(StatusExpect::One(status));
             self.check_expect(&p, op, &nested, known);
         }
-        if let Some(schema) = &expect.schema {
-            if self.service.schema(Some(op), schema).is_none() {
-                self.err(
-                    &format!("{at}/expect/schema"),
-                    format!("unknown schema `{schema}`"),
-                );
-            }
-        }
+    }
+
+    /// The body and header value checks, with the variables and regular expressions they use.
+    fn check_expect_values(&mut self, at: &str, expect: &Expect, known: &BTreeSet<String>) {
         for (pointer, check) in &expect.body {
             // The code goes through `error_code`, where its provenance is checked: a value
             // check there would let a case assert an assumed code.
@@ -822,15 +873,6 @@ impl CaseChecker<'_> {
                 &format!("{at}/expect"),
                 format!("`{re}` is not a valid regular expression"),
             );
-        }
-        for (name, pointer) in &expect.capture {
-            if !(pointer.is_empty() || pointer.starts_with('/')) {
-                self.err(
-                    &format!("{at}/expect/capture/{}", escape_pointer(name)),
-                    format!("`{pointer}` is not a JSON pointer"),
-                );
-            }
-            known.insert(name.clone());
         }
     }
 

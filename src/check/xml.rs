@@ -17,8 +17,7 @@ pub const MAX_DEPTH: usize = 128;
 /// Parses an XML document: the root element's name and its content mapped to JSON.
 pub fn to_json(text: &str) -> Result<(String, Value), String> {
     let mut reader = Reader::from_str(text);
-    // Stack of (name, children, text).
-    let mut stack: Vec<(String, Map<String, Value>, String)> = Vec::new();
+    let mut stack: Open = Vec::new();
     let mut root: Option<(String, Value)> = None;
     loop {
         let pos = reader.buffer_position();
@@ -66,46 +65,16 @@ pub fn to_json(text: &str) -> Result<(String, Value), String> {
             }
             Event::GeneralRef(r) => {
                 let name = String::from_utf8_lossy(&r).into_owned();
-                let ch = match name.as_str() {
-                    "lt" => "<".to_string(),
-                    "gt" => ">".to_string(),
-                    "amp" => "&".to_string(),
-                    "apos" => "'".to_string(),
-                    "quot" => "\"".to_string(),
-                    n if n.starts_with('#') => {
-                        let code = if let Some(hex) = n.strip_prefix("#x") {
-                            u32::from_str_radix(hex, 16).ok()
-                        } else {
-                            n[1..].parse().ok()
-                        };
-                        code.and_then(char::from_u32)
-                            .map(String::from)
-                            .ok_or_else(|| format!("bad character reference &{n}; at byte {pos}"))?
-                    }
-                    n => return Err(format!("unknown entity &{n}; at byte {pos}")),
-                };
+                let ch = entity_text(&name, pos)?;
                 if let Some((_, _, text)) = stack.last_mut() {
                     text.push_str(&ch);
                 }
             }
             Event::End(_) => {
-                let (name, children, text) = stack
-                    .pop()
-                    .ok_or_else(|| format!("unbalanced end tag at byte {pos}"))?;
-                let value = if children.is_empty() {
-                    Value::String(text)
-                } else {
-                    Value::Object(children)
-                };
+                let (name, value) = close_element(&mut stack, pos)?;
                 match stack.last_mut() {
                     Some((_, siblings, _)) => insert(siblings, name, value),
-                    None => {
-                        let value = match value {
-                            Value::String(s) if s.is_empty() => Value::Object(Map::new()),
-                            v => v,
-                        };
-                        root = Some((name, value));
-                    }
+                    None => root = Some((name, value)),
                 }
             }
             Event::Eof => break,
@@ -116,6 +85,48 @@ pub fn to_json(text: &str) -> Result<(String, Value), String> {
         return Err("the document ends inside an element".into());
     }
     root.ok_or_else(|| "no root element".into())
+}
+
+/// Open elements: (name, children, text).
+type Open = Vec<(String, Map<String, Value>, String)>;
+
+/// Closes the innermost element: its name and value (an empty root is an empty object).
+fn close_element(stack: &mut Open, pos: u64) -> Result<(String, Value), String> {
+    let (name, children, text) = stack
+        .pop()
+        .ok_or_else(|| format!("unbalanced end tag at byte {pos}"))?;
+    let value = if children.is_empty() {
+        Value::String(text)
+    } else {
+        Value::Object(children)
+    };
+    let value = match value {
+        Value::String(s) if s.is_empty() && stack.is_empty() => Value::Object(Map::new()),
+        v => v,
+    };
+    Ok((name, value))
+}
+
+/// The text of an entity or character reference (`&amp;`, `&#38;`, `&#x26;`).
+fn entity_text(name: &str, pos: u64) -> Result<String, String> {
+    Ok(match name {
+        "lt" => "<".to_string(),
+        "gt" => ">".to_string(),
+        "amp" => "&".to_string(),
+        "apos" => "'".to_string(),
+        "quot" => "\"".to_string(),
+        n if n.starts_with('#') => {
+            let code = if let Some(hex) = n.strip_prefix("#x") {
+                u32::from_str_radix(hex, 16).ok()
+            } else {
+                n[1..].parse().ok()
+            };
+            code.and_then(char::from_u32)
+                .map(String::from)
+                .ok_or_else(|| format!("bad character reference &{n}; at byte {pos}"))?
+        }
+        n => return Err(format!("unknown entity &{n}; at byte {pos}")),
+    })
 }
 
 fn insert(map: &mut Map<String, Value>, name: String, value: Value) {

@@ -5,34 +5,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::Secret;
 use crate::emulator::{Emulator, EmulatorConfig, EmulatorCredentials, RunningEmulator};
-use crate::run::target::{ServiceCredentials, ServiceTarget, SigningMode};
+use crate::run::target::{ServiceTarget, SigningMode};
 use crate::run::Target;
 use crate::spec::model::Protocol;
 use crate::spec::Catalog;
 
-/// The emulators' documented test credentials for a service, used when a `--target URL` run
-/// finds none in the environment.
-pub fn default_credentials(service: &str) -> ServiceCredentials {
-    credentials_of(&EmulatorCredentials::default(), service)
-}
-
-fn credentials_of(c: &EmulatorCredentials, service: &str) -> ServiceCredentials {
-    if service.starts_with("alibaba") {
-        ServiceCredentials {
-            access_key_id: Some(c.alibaba_access_key_id.clone()),
-            secret: Some(Secret::new(c.alibaba_access_key_secret.clone())),
-            token: None,
-        }
-    } else {
-        ServiceCredentials {
-            access_key_id: Some(c.huawei_access_key_id.clone()),
-            secret: Some(Secret::new(c.huawei_secret_access_key.clone())),
-            token: Some(Secret::new(c.huawei_token.clone())),
-        }
-    }
-}
+use crate::credentials::credentials_of;
+pub use crate::credentials::default_credentials;
 
 /// The target that the embedded emulator is: every service, signing as the current SDKs do.
 pub fn target_for(

@@ -2,9 +2,16 @@
 //! an [`ExitCode`] from the documented set.
 
 pub mod coverage;
+#[cfg(feature = "emulator")]
 pub mod embedded;
+/// Without the `emulator` feature there are no embedded emulators: a run needs a target.
+#[cfg(not(feature = "emulator"))]
+#[path = "no_embedded.rs"]
+pub mod embedded;
+#[cfg(feature = "emulator")]
 pub mod emulate;
 pub mod lint;
+#[cfg(feature = "emulator")]
 pub mod mutate;
 pub mod parity;
 pub mod record;

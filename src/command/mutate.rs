@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::{ExitCode, Sources};
-use crate::mutate::{self, Row};
+use crate::mutate::{self, Matrix, Row};
 
 pub struct MutateArgs {
     pub sources: Sources,
@@ -83,6 +83,28 @@ pub fn mutate(args: MutateArgs) -> ExitCode {
         32,
         print_row,
     ));
+    let survived = print_findings(&matrix, filtered);
+    print_summary(&matrix, survived, filtered);
+    if let Some(p) = &args.report_json {
+        let json = serde_json::to_string_pretty(&matrix).expect("the matrix serializes");
+        if let Err(e) = crate::report::write_atomically(p, json.as_bytes()) {
+            eprintln!("conform: cannot write {}: {e}", p.display());
+            return ExitCode::Usage;
+        }
+    }
+    let ok = matrix.baseline_failures.is_empty()
+        && survived == 0
+        && (filtered || matrix.never_failing.is_empty());
+    if ok {
+        ExitCode::Ok
+    } else {
+        ExitCode::Failed
+    }
+}
+
+/// What the matrix found wrong: baseline failures, stale equivalents, survivors, trials that
+/// never fail (judged only without a filter). Returns how many mutants survived.
+fn print_findings(matrix: &Matrix, filtered: bool) -> usize {
     if !matrix.baseline_failures.is_empty() {
         println!("\nthe unmutated emulator fails these trials (the matrix means nothing until they pass):");
         for t in &matrix.baseline_failures {
@@ -120,16 +142,21 @@ pub fn mutate(args: MutateArgs) -> ExitCode {
             println!("  {t}");
         }
     }
+    survivors.len()
+}
+
+/// The closing count line.
+fn print_summary(matrix: &Matrix, survived: usize, filtered: bool) {
     let equivalent = matrix
         .rows
         .iter()
         .filter(|r| r.caught_by.is_empty() && r.equivalent.is_some())
         .count();
-    let caught = matrix.rows.len() - survivors.len() - equivalent;
+    let caught = matrix.rows.len() - survived - equivalent;
     println!(
         "\n{} mutants: {caught} caught, {equivalent} equivalent, {} survived; {} trials, {} never failing",
         matrix.rows.len(),
-        survivors.len(),
+        survived,
         matrix.trials,
         if filtered {
             0
@@ -137,19 +164,4 @@ pub fn mutate(args: MutateArgs) -> ExitCode {
             matrix.never_failing.len()
         }
     );
-    if let Some(p) = &args.report_json {
-        let json = serde_json::to_string_pretty(&matrix).expect("the matrix serializes");
-        if let Err(e) = crate::report::write_atomically(p, json.as_bytes()) {
-            eprintln!("conform: cannot write {}: {e}", p.display());
-            return ExitCode::Usage;
-        }
-    }
-    let ok = matrix.baseline_failures.is_empty()
-        && survivors.is_empty()
-        && (filtered || matrix.never_failing.is_empty());
-    if ok {
-        ExitCode::Ok
-    } else {
-        ExitCode::Failed
-    }
 }

@@ -464,87 +464,15 @@ fn finish(req: &Incoming, call: &Call<'_>, result: Result<Success, ErrorAnswer>)
         error_code: None,
         error_role: None,
     };
-    let rid = call.request_id.as_str();
-    let filler = |known: &[(&str, Value)], message: &str, schema: &str| {
-        Filler {
-            known,
-            message,
-            upper_ids: true,
-            service: call.service,
-            op: call.op,
-        }
-        .named(schema)
-        .and_then(|v| match v {
-            Value::Object(m) => Some(m),
-            _ => None,
-        })
-    };
     let recommend;
-    let host;
     let (status, root, body) = match &result {
-        Ok(success) => {
-            let op = call.op.expect("a success has an operation");
-            let response = op.response(success.status);
-            let schema = response.and_then(|r| r.schema.as_deref());
-            let extra = schema
-                .filter(|s| needs_filler(call.service, call.op, s, &[rid_field]))
-                .and_then(|s| filler(&[(rid_field, Value::String(rid.to_string()))], "", s));
-            let root = response
-                .and_then(|r| r.xml_root.clone())
-                .unwrap_or_else(|| {
-                    format!(
-                        "{}Response",
-                        op.request.action.as_deref().unwrap_or(&op.operation)
-                    )
-                });
-            let body = FlatBody {
-                fields: vec![(rid_field, rid)],
-                extra,
-            };
-            (success.status, root, body)
-        }
+        Ok(success) => success_body(call, success, rid_field),
         Err(err) => {
             ctx.error_code = Some(err.code.clone());
             ctx.error_role = err.role;
-            let envelope = &spec.error_envelope;
-            host = req.header("host").unwrap_or("localhost");
-            let product = spec.service.rsplit('-').next().unwrap_or(&spec.service);
-            let mut chars = product.chars();
-            let product: String = chars
-                .next()
-                .map(|c| c.to_ascii_uppercase())
-                .into_iter()
-                .chain(chars)
-                .collect();
-            recommend = format!(
-                "https://api.aliyun.com/troubleshoot?q={}&product={product}&requestId={rid}",
-                err.code
-            );
-            let code_field = top_field(&envelope.code);
-            let message_field = top_field(&envelope.message);
-            let fields = vec![
-                (rid_field, rid),
-                ("HostId", host),
-                (code_field, err.code.as_str()),
-                (message_field, err.message.as_str()),
-                ("Recommend", recommend.as_str()),
-            ];
-            let schema = err.schema.as_deref().unwrap_or(&envelope.schema);
-            let covered: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
-            let extra = if needs_filler(call.service, call.op, schema, &covered) {
-                let known: Vec<(&str, Value)> = fields
-                    .iter()
-                    .map(|(k, v)| (*k, Value::String(v.to_string())))
-                    .collect();
-                filler(&known, &err.message, schema)
-            } else {
-                None
-            };
-            let root = envelope
-                .xml_root
-                .clone()
-                .unwrap_or_else(|| "Error".to_string());
-            (err.status, root, FlatBody { fields, extra })
+            recommend = recommend_url(call, err);
+            let host = req.header("host").unwrap_or("localhost");
+            error_body(call, err, [rid_field, host, &recommend])
         }
     };
     let (fallback, bytes) = match call.format {
@@ -564,6 +492,108 @@ fn finish(req: &Incoming, call: &Call<'_>, result: Result<Success, ErrorAnswer>)
         },
         ctx,
     }
+}
+
+/// The fields of `schema` beyond the known ones, filled in (upper-case ids).
+fn filled(
+    call: &Call<'_>,
+    known: &[(&str, Value)],
+    message: &str,
+    schema: &str,
+) -> Option<serde_json::Map<String, Value>> {
+    Filler {
+        known,
+        message,
+        upper_ids: true,
+        service: call.service,
+        op: call.op,
+    }
+    .named(schema)
+    .and_then(|v| match v {
+        Value::Object(m) => Some(m),
+        _ => None,
+    })
+}
+
+/// A success's status, XML root and body: the request id, and what else its schema needs.
+fn success_body<'a>(
+    call: &'a Call<'_>,
+    success: &Success,
+    rid_field: &'a str,
+) -> (u16, String, FlatBody<'a>) {
+    let rid = call.request_id.as_str();
+    let op = call.op.expect("a success has an operation");
+    let response = op.response(success.status);
+    let schema = response.and_then(|r| r.schema.as_deref());
+    let extra = schema
+        .filter(|s| needs_filler(call.service, call.op, s, &[rid_field]))
+        .and_then(|s| filled(call, &[(rid_field, Value::String(rid.to_string()))], "", s));
+    let root = response
+        .and_then(|r| r.xml_root.clone())
+        .unwrap_or_else(|| {
+            format!(
+                "{}Response",
+                op.request.action.as_deref().unwrap_or(&op.operation)
+            )
+        });
+    let body = FlatBody {
+        fields: vec![(rid_field, rid)],
+        extra,
+    };
+    (success.status, root, body)
+}
+
+/// The troubleshooting link an Alibaba error carries, for its code, product and request id.
+fn recommend_url(call: &Call<'_>, err: &ErrorAnswer) -> String {
+    let spec = &call.service.spec;
+    let rid = call.request_id.as_str();
+    let product = spec.service.rsplit('-').next().unwrap_or(&spec.service);
+    let mut chars = product.chars();
+    let product: String = chars
+        .next()
+        .map(|c| c.to_ascii_uppercase())
+        .into_iter()
+        .chain(chars)
+        .collect();
+    format!(
+        "https://api.aliyun.com/troubleshoot?q={}&product={product}&requestId={rid}",
+        err.code
+    )
+}
+
+/// An error's status, XML root and body: the envelope's fields (`[request id field, host,
+/// recommend]` given), and what else its schema needs.
+fn error_body<'a>(
+    call: &'a Call<'_>,
+    err: &'a ErrorAnswer,
+    [rid_field, host, recommend]: [&'a str; 3],
+) -> (u16, String, FlatBody<'a>) {
+    let envelope = &call.service.spec.error_envelope;
+    let code_field = top_field(&envelope.code);
+    let message_field = top_field(&envelope.message);
+    let fields = vec![
+        (rid_field, call.request_id.as_str()),
+        ("HostId", host),
+        (code_field, err.code.as_str()),
+        (message_field, err.message.as_str()),
+        ("Recommend", recommend),
+    ];
+    let schema = err.schema.as_deref().unwrap_or(&envelope.schema);
+    let covered: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    let extra = if needs_filler(call.service, call.op, schema, &covered) {
+        let known: Vec<(&str, Value)> = fields
+            .iter()
+            .map(|(k, v)| (*k, Value::String(v.to_string())))
+            .collect();
+        filled(call, &known, &err.message, schema)
+    } else {
+        None
+    };
+    let root = envelope
+        .xml_root
+        .clone()
+        .unwrap_or_else(|| "Error".to_string());
+    (err.status, root, FlatBody { fields, extra })
 }
 
 // ---- provider states ----

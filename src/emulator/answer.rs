@@ -299,21 +299,45 @@ impl Filler<'_> {
             }
         }
         if let Some(all) = obj.get("allOf").and_then(Value::as_array) {
-            let mut merged = Map::new();
-            for part in all {
-                if let Value::Object(m) = self.fill(part, root, name, depth + 1) {
-                    merged.extend(m);
-                }
-            }
-            if let Some(Value::Object(own)) = obj.contains_key("properties").then(|| {
-                let mut without = obj.clone();
-                without.remove("allOf");
-                self.fill(&Value::Object(without), root, name, depth + 1)
-            }) {
-                merged.extend(own);
-            }
-            return Value::Object(merged);
+            return self.fill_all_of(obj, all, root, name, depth);
         }
+        self.fill_typed(obj, root, name, depth)
+    }
+
+    /// The parts of an `allOf` merged, with the schema's own properties over them.
+    fn fill_all_of(
+        &self,
+        obj: &Map<String, Value>,
+        all: &[Value],
+        root: &Value,
+        name: Option<&str>,
+        depth: u8,
+    ) -> Value {
+        let mut merged = Map::new();
+        for part in all {
+            if let Value::Object(m) = self.fill(part, root, name, depth + 1) {
+                merged.extend(m);
+            }
+        }
+        if let Some(Value::Object(own)) = obj.contains_key("properties").then(|| {
+            let mut without = obj.clone();
+            without.remove("allOf");
+            self.fill(&Value::Object(without), root, name, depth + 1)
+        }) {
+            merged.extend(own);
+        }
+        Value::Object(merged)
+    }
+
+    /// A value of the schema's `type` (the first non-null one; guessed from `properties` or
+    /// `items` when absent).
+    fn fill_typed(
+        &self,
+        obj: &Map<String, Value>,
+        root: &Value,
+        name: Option<&str>,
+        depth: u8,
+    ) -> Value {
         let ty = match obj.get("type") {
             Some(Value::String(t)) => t.as_str(),
             Some(Value::Array(ts)) => ts
@@ -335,26 +359,7 @@ impl Filler<'_> {
                 }
                 Value::Object(out)
             }
-            "array" => {
-                let min = obj
-                    .get("minItems")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(1)
-                    .max(1);
-                let n = obj
-                    .get("maxItems")
-                    .and_then(Value::as_u64)
-                    .map_or(min, |max| min.min(max));
-                let items = obj
-                    .get("items")
-                    .cloned()
-                    .unwrap_or(Value::Object(Map::new()));
-                Value::Array(
-                    (0..n)
-                        .map(|_| self.fill(&items, root, None, depth + 1))
-                        .collect(),
-                )
-            }
+            "array" => self.fill_array(obj, root, depth),
             "integer" | "number" => {
                 Value::from(obj.get("minimum").and_then(Value::as_i64).unwrap_or(0))
             }
@@ -362,6 +367,28 @@ impl Filler<'_> {
             "null" => Value::Null,
             _ => Value::String(self.string_for(name)),
         }
+    }
+
+    /// As many items as `minItems` asks (at least one, at most `maxItems`).
+    fn fill_array(&self, obj: &Map<String, Value>, root: &Value, depth: u8) -> Value {
+        let min = obj
+            .get("minItems")
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+            .max(1);
+        let n = obj
+            .get("maxItems")
+            .and_then(Value::as_u64)
+            .map_or(min, |max| min.min(max));
+        let items = obj
+            .get("items")
+            .cloned()
+            .unwrap_or(Value::Object(Map::new()));
+        Value::Array(
+            (0..n)
+                .map(|_| self.fill(&items, root, None, depth + 1))
+                .collect(),
+        )
     }
 
     fn string_for(&self, name: Option<&str>) -> String {

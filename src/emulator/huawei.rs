@@ -432,74 +432,12 @@ fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {
         error_code: None,
         error_role: None,
     };
-    let rid = call.request_id.as_str();
     let (status, body) = match &result {
-        Ok(status) => {
-            let response = call.op.and_then(|o| o.response(*status));
-            let body = match response {
-                Some(r) if r.body == BodyKind::Json => {
-                    let known = [("request_id", Value::String(rid.to_string()))];
-                    let filler = Filler {
-                        known: &known,
-                        message: "",
-                        upper_ids: false,
-                        service: call.service,
-                        op: call.op,
-                    };
-                    let value = r
-                        .schema
-                        .as_deref()
-                        .and_then(|s| filler.named(s))
-                        .unwrap_or_else(|| Value::Object(Map::new()));
-                    Some(serde_json::to_vec(&value).unwrap_or_default())
-                }
-                // SMS documents a string body and shows none: answered empty (the SDK accepts it).
-                _ => None,
-            };
-            (*status, body)
-        }
+        Ok(status) => (*status, success_body(call, *status)),
         Err(err) => {
             ctx.error_code = Some(err.code.clone());
             ctx.error_role = err.role;
-            let envelope = &spec.error_envelope;
-            let code_field = top_field(&envelope.code);
-            let message_field = top_field(&envelope.message);
-            let schema = err.schema.as_deref().unwrap_or(&envelope.schema);
-            let mut fields = vec![
-                (code_field, err.code.as_str()),
-                (message_field, err.message.as_str()),
-            ];
-            let covered = [code_field, message_field, "request_id"];
-            let extra = if needs_filler(call.service, call.op, schema, &covered) {
-                let known = [
-                    (code_field, Value::String(err.code.clone())),
-                    (message_field, Value::String(err.message.clone())),
-                    ("request_id", Value::String(rid.to_string())),
-                ];
-                let filler = Filler {
-                    known: &known,
-                    message: &err.message,
-                    upper_ids: false,
-                    service: call.service,
-                    op: call.op,
-                };
-                match filler.named(schema) {
-                    Some(Value::Object(m)) => Some(m),
-                    _ => None,
-                }
-            } else {
-                // The gateway's body carries the request id too, when the schema names it.
-                let names_rid = call
-                    .service
-                    .schema(call.op, schema)
-                    .and_then(|s| s.get("properties"))
-                    .is_some_and(|p| p.get("request_id").is_some());
-                if names_rid {
-                    fields.push(("request_id", rid));
-                }
-                None
-            };
-            (err.status, Some(FlatBody { fields, extra }.to_json()))
+            (err.status, Some(error_body(call, err)))
         }
     };
     let mut headers = Vec::with_capacity(2);
@@ -522,4 +460,74 @@ fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {
         },
         ctx,
     }
+}
+
+/// A success's JSON body, filled from its schema; `None` where the spec documents no JSON body.
+fn success_body(call: &Call<'_>, status: u16) -> Option<Vec<u8>> {
+    let rid = call.request_id.as_str();
+    let response = call.op.and_then(|o| o.response(status));
+    match response {
+        Some(r) if r.body == BodyKind::Json => {
+            let known = [("request_id", Value::String(rid.to_string()))];
+            let filler = Filler {
+                known: &known,
+                message: "",
+                upper_ids: false,
+                service: call.service,
+                op: call.op,
+            };
+            let value = r
+                .schema
+                .as_deref()
+                .and_then(|s| filler.named(s))
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            Some(serde_json::to_vec(&value).unwrap_or_default())
+        }
+        // SMS documents a string body and shows none: answered empty (the SDK accepts it).
+        _ => None,
+    }
+}
+
+/// An error's JSON body: the envelope's code and message, and what else its schema needs.
+fn error_body(call: &Call<'_>, err: &ErrorAnswer) -> Vec<u8> {
+    let rid = call.request_id.as_str();
+    let envelope = &call.service.spec.error_envelope;
+    let code_field = top_field(&envelope.code);
+    let message_field = top_field(&envelope.message);
+    let schema = err.schema.as_deref().unwrap_or(&envelope.schema);
+    let mut fields = vec![
+        (code_field, err.code.as_str()),
+        (message_field, err.message.as_str()),
+    ];
+    let covered = [code_field, message_field, "request_id"];
+    let extra = if needs_filler(call.service, call.op, schema, &covered) {
+        let known = [
+            (code_field, Value::String(err.code.clone())),
+            (message_field, Value::String(err.message.clone())),
+            ("request_id", Value::String(rid.to_string())),
+        ];
+        let filler = Filler {
+            known: &known,
+            message: &err.message,
+            upper_ids: false,
+            service: call.service,
+            op: call.op,
+        };
+        match filler.named(schema) {
+            Some(Value::Object(m)) => Some(m),
+            _ => None,
+        }
+    } else {
+        // The gateway's body carries the request id too, when the schema names it.
+        let names_rid = call
+            .service
+            .schema(call.op, schema)
+            .and_then(|s| s.get("properties"))
+            .is_some_and(|p| p.get("request_id").is_some());
+        if names_rid {
+            fields.push(("request_id", rid));
+        }
+        None
+    };
+    FlatBody { fields, extra }.to_json()
 }

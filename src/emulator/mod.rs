@@ -56,108 +56,13 @@ pub mod tenancy;
 #[cfg(test)]
 mod tests;
 
+pub use crate::credentials::EmulatorCredentials;
 pub use answer::{Answer, AnswerContext, Format};
 use request::Incoming;
 use store::Store;
 
 /// Path of the provider-state endpoint.
 pub const STATES_PATH: &str = "/__conform/provider-states";
-
-/// The credentials the emulators accept.
-///
-/// Defaults (test credentials, not secrets):
-/// - Alibaba: access key id `conform-alibaba-ak`, secret `conform-alibaba-secret`;
-/// - Huawei AK/SK: access key `CONFORMHUAWEIAK00000`, secret key `conform-huawei-sk`;
-/// - Huawei `X-Auth-Token`: `conform-test-token`.
-///
-/// [`EmulatorCredentials::with_env`] overrides them from `CONFORM_EMULATOR_ALIBABA_AK`,
-/// `CONFORM_EMULATOR_ALIBABA_SECRET`, `CONFORM_EMULATOR_HUAWEI_AK`,
-/// `CONFORM_EMULATOR_HUAWEI_SK` and `CONFORM_EMULATOR_TOKEN`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct EmulatorCredentials {
-    pub alibaba_access_key_id: String,
-    pub alibaba_access_key_secret: String,
-    pub huawei_access_key_id: String,
-    pub huawei_secret_access_key: String,
-    pub huawei_token: String,
-}
-
-impl EmulatorCredentials {
-    pub const DEFAULT_ALIBABA_AK: &'static str = "conform-alibaba-ak";
-    pub const DEFAULT_ALIBABA_SECRET: &'static str = "conform-alibaba-secret";
-    pub const DEFAULT_HUAWEI_AK: &'static str = "CONFORMHUAWEIAK00000";
-    pub const DEFAULT_HUAWEI_SK: &'static str = "conform-huawei-sk";
-    pub const DEFAULT_TOKEN: &'static str = "conform-test-token";
-
-    /// These credentials with each `CONFORM_EMULATOR_*` variable that is set (and not empty)
-    /// taking the place of its field.
-    pub fn with_env(self) -> EmulatorCredentials {
-        self.with_vars(|name| std::env::var(name).ok())
-    }
-
-    fn with_vars(mut self, var: impl Fn(&str) -> Option<String>) -> EmulatorCredentials {
-        let fields: [(&str, &mut String); 5] = [
-            (
-                "CONFORM_EMULATOR_ALIBABA_AK",
-                &mut self.alibaba_access_key_id,
-            ),
-            (
-                "CONFORM_EMULATOR_ALIBABA_SECRET",
-                &mut self.alibaba_access_key_secret,
-            ),
-            ("CONFORM_EMULATOR_HUAWEI_AK", &mut self.huawei_access_key_id),
-            (
-                "CONFORM_EMULATOR_HUAWEI_SK",
-                &mut self.huawei_secret_access_key,
-            ),
-            ("CONFORM_EMULATOR_TOKEN", &mut self.huawei_token),
-        ];
-        for (name, field) in fields {
-            if let Some(v) = var(name).filter(|v| !v.is_empty()) {
-                *field = v;
-            }
-        }
-        self
-    }
-
-    pub fn alibaba(&self) -> crate::auth::Credentials {
-        crate::auth::Credentials::new(
-            self.alibaba_access_key_id.clone(),
-            self.alibaba_access_key_secret.clone(),
-        )
-    }
-
-    pub fn huawei(&self) -> crate::auth::Credentials {
-        crate::auth::Credentials::new(
-            self.huawei_access_key_id.clone(),
-            self.huawei_secret_access_key.clone(),
-        )
-    }
-}
-
-impl Default for EmulatorCredentials {
-    fn default() -> Self {
-        EmulatorCredentials {
-            alibaba_access_key_id: Self::DEFAULT_ALIBABA_AK.into(),
-            alibaba_access_key_secret: Self::DEFAULT_ALIBABA_SECRET.into(),
-            huawei_access_key_id: Self::DEFAULT_HUAWEI_AK.into(),
-            huawei_secret_access_key: Self::DEFAULT_HUAWEI_SK.into(),
-            huawei_token: Self::DEFAULT_TOKEN.into(),
-        }
-    }
-}
-
-impl fmt::Debug for EmulatorCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmulatorCredentials")
-            .field("alibaba_access_key_id", &self.alibaba_access_key_id)
-            .field("alibaba_access_key_secret", &"***")
-            .field("huawei_access_key_id", &self.huawei_access_key_id)
-            .field("huawei_secret_access_key", &"***")
-            .field("huawei_token", &"***")
-            .finish()
-    }
-}
 
 /// Rewrites an answer before it goes out (mutants).
 pub type AnswerLayer = Arc<dyn Fn(&AnswerContext, Answer) -> Answer + Send + Sync>;
@@ -665,24 +570,6 @@ async fn stop_signal() {
 #[cfg(test)]
 mod unit_tests {
     use super::*;
-
-    #[test]
-    fn credentials_from_env_and_debug_hides_secrets() {
-        let c = EmulatorCredentials::default().with_vars(|n| match n {
-            "CONFORM_EMULATOR_ALIBABA_AK" => Some("other-ak".into()),
-            "CONFORM_EMULATOR_TOKEN" => Some(String::new()),
-            _ => None,
-        });
-        assert_eq!(c.alibaba_access_key_id, "other-ak");
-        assert_eq!(c.huawei_token, EmulatorCredentials::DEFAULT_TOKEN);
-        let dbg = format!("{c:?}");
-        assert!(
-            !dbg.contains("conform-alibaba-secret")
-                && !dbg.contains("conform-huawei-sk")
-                && !dbg.contains("conform-test-token"),
-            "{dbg}"
-        );
-    }
 
     #[test]
     fn path_segments_keep_empty_ones() {

@@ -156,384 +156,487 @@ fn on_operation(
     }
 }
 
+/// One operation of one service, as the per-operation generators see it.
+struct OperationAt<'a> {
+    svc: &'a str,
+    op_name: &'a str,
+    service: &'a crate::spec::Service,
+    op: &'a OperationSpec,
+}
+
+impl OperationAt<'_> {
+    /// An edit of this operation's `index`th rule in a copy of the catalogue.
+    fn rule_edit(
+        &self,
+        index: usize,
+        f: Box<dyn Fn(&mut crate::spec::model::Rule)>,
+    ) -> impl FnOnce(&mut Catalog) -> bool {
+        on_operation(self.svc, self.op_name, move |o| f(&mut o.rules[index]))
+    }
+}
+
 pub fn generate(base: &Catalog) -> Vec<Mutant> {
     let mut g = Gen {
         base,
         out: Vec::new(),
     };
-    for (svc_name, service) in &base.services {
-        let svc = svc_name.clone();
-        // Signing not enforced.
-        if !service.spec.signing.is_empty() {
-            let clause = service.spec.signing[0].source.clone();
-            g.spec(
-                format!("{svc}/signing/not-enforced"),
-                format!("{svc} accepts unsigned and forged requests"),
-                &clause,
-                |c| {
-                    c.services
-                        .get_mut(&svc)
-                        .map(|s| s.spec.signing.clear())
-                        .is_some()
-                },
-            );
-        }
-        signing_mutants(&mut g, &svc, service);
-        // Format defaults flipped.
-        if let Some(f) = &service.spec.formats {
-            let flip = |x: &str| {
-                if x.eq_ignore_ascii_case("json") {
-                    "XML".to_string()
-                } else {
-                    "JSON".to_string()
-                }
-            };
-            let (d, v3, src) = (f.default.clone(), f.v3_default.clone(), f.source.clone());
-            g.spec(
-                format!("{svc}/formats/default-flipped"),
-                format!(
-                    "{svc} answers {} when a V1 request names no format",
-                    flip(&d)
-                ),
-                &src,
-                |c| {
-                    c.services
-                        .get_mut(&svc)
-                        .and_then(|s| s.spec.formats.as_mut())
-                        .map(|f| f.default = flip(&d))
-                        .is_some()
-                },
-            );
-            g.spec(
-                format!("{svc}/formats/v3-default-flipped"),
-                format!(
-                    "{svc} answers {} when a V3 request names no format",
-                    flip(&v3)
-                ),
-                &src,
-                |c| {
-                    c.services
-                        .get_mut(&svc)
-                        .and_then(|s| s.spec.formats.as_mut())
-                        .map(|f| f.v3_default = flip(&v3))
-                        .is_some()
-                },
-            );
-        }
-        // The request-id header left out.
-        if let Some(h) = &service.spec.request_id.header {
-            g.answer(
-                format!("{svc}/answers/no-{}", h.to_ascii_lowercase()),
-                format!("{svc} answers without {h}"),
-                &service.spec.request_id.source.clone(),
-                AnswerScope {
-                    service: svc.clone(),
-                    operation: None,
-                    status: None,
-                },
-                AnswerEdit::DropHeader { header: h.clone() },
-            );
-        }
-        // The error root renamed.
-        if let Some(root) = &service.spec.error_envelope.xml_root {
-            g.answer(
-                format!("{svc}/answers/error-root-renamed"),
-                format!("{svc} names the XML error root <{root}Response>"),
-                &service.spec.error_envelope.source.clone(),
-                AnswerScope {
-                    service: svc.clone(),
-                    operation: None,
-                    status: None,
-                },
-                AnswerEdit::RenameXmlRoot {
-                    from: root.clone(),
-                    to: format!("{root}Response"),
-                },
-            );
-        }
-        // Common errors: wrong status, wrong code.
-        let statuses_all: Vec<u16> = service
-            .operations
-            .values()
-            .flat_map(|o| o.spec.responses.iter().map(|r| r.status))
-            .collect();
-        for (i, e) in service.spec.errors.iter().enumerate() {
-            error_mutants(&mut g, &svc, None, i, e, &statuses_all);
-        }
+    for (svc, service) in &base.services {
+        service_mutants(&mut g, svc, service);
         for (op_name, op) in &service.operations {
-            let op_name = op_name.clone();
             let statuses: Vec<u16> = op.spec.responses.iter().map(|r| r.status).collect();
             for (i, e) in op.spec.errors.iter().enumerate() {
-                error_mutants(&mut g, &svc, Some(&op_name), i, e, &statuses);
+                error_mutants(&mut g, svc, Some(op_name.as_str()), i, e, &statuses);
             }
-            // Parameter limits.
-            for (pi, p) in op.spec.request.parameters.iter().enumerate() {
-                if p.credential || !documented(&p.source) {
-                    continue;
-                }
-                let name = p.name.clone();
-                let edit_param = |f: Box<dyn Fn(&mut crate::spec::model::Parameter)>| {
-                    on_operation(&svc, &op_name, move |o| f(&mut o.request.parameters[pi]))
-                };
-                // A path parameter can only be missing as an empty segment, which a minimum
-                // length of 1 or more refuses already: not requiring it changes nothing.
-                let empty_refused_anyway = p.location == crate::spec::model::ParamIn::Path
-                    && p.min_length.unwrap_or(0) > 0;
-                if p.required && !empty_refused_anyway {
-                    g.spec(
-                        format!("{svc}/{op_name}/param:{name}/not-required"),
-                        format!("{op_name} does not require {name}"),
-                        &p.source,
-                        edit_param(Box::new(|p| p.required = false)),
-                    );
-                }
-                if let Some(n) = p.min_length.filter(|n| *n > 0) {
-                    g.spec(
-                        format!("{svc}/{op_name}/param:{name}/min-relaxed"),
-                        format!("{op_name} accepts a {name} of {} characters", n - 1),
-                        &p.source,
-                        edit_param(Box::new(move |p| p.min_length = Some(n - 1))),
-                    );
-                    g.spec(
-                        format!("{svc}/{op_name}/param:{name}/min-tightened"),
-                        format!("{op_name} refuses a {name} of {n} characters"),
-                        &p.source,
-                        edit_param(Box::new(move |p| p.min_length = Some(n + 1))),
-                    );
-                }
-                if let Some(n) = p.max_length {
-                    g.spec(
-                        format!("{svc}/{op_name}/param:{name}/max-relaxed"),
-                        format!("{op_name} accepts a {name} of {} characters", n + 1),
-                        &p.source,
-                        edit_param(Box::new(move |p| p.max_length = Some(n + 1))),
-                    );
-                    g.spec(
-                        format!("{svc}/{op_name}/param:{name}/max-tightened"),
-                        format!("{op_name} refuses a {name} of {n} characters"),
-                        &p.source,
-                        edit_param(Box::new(move |p| p.max_length = Some(n.saturating_sub(1)))),
-                    );
-                }
-            }
-            // Rules.
-            let not_found = op
-                .spec
-                .errors
-                .iter()
-                .find(|e| e.role == crate::spec::model::ErrorRole::NotFound)
-                .or(op.spec.errors.first())
-                .map(|e| e.code.clone());
-            for (ri, rule) in op.spec.rules.iter().enumerate() {
-                let rid = rule.id.clone();
-                let rule_edit = |f: Box<dyn Fn(&mut crate::spec::model::Rule)>| {
-                    on_operation(&svc, &op_name, move |o| f(&mut o.rules[ri]))
-                };
-                match &rule.then {
-                    Outcome::Error(code) => {
-                        g.spec(
-                            format!("{svc}/{op_name}/rule:{rid}/skipped"),
-                            format!("{op_name} ignores rule `{rid}` ({})", rule.description),
-                            &rule.source,
-                            on_operation(&svc, &op_name, move |o| {
-                                o.rules.remove(ri);
-                            }),
-                        );
-                        // Another documented code of the same status.
-                        let status = service.error(Some(&op.spec), code).map(|e| e.status);
-                        let sibling = op.spec.errors.iter().find(|e| {
-                            Some(e.status) == status
-                                && &e.code != code
-                                && documented(&e.source)
-                                && e.role == crate::spec::model::ErrorRole::StateRule
-                        });
-                        if let Some(sib) = sibling {
-                            let sib_code = sib.code.clone();
-                            g.spec(
-                                format!("{svc}/{op_name}/rule:{rid}/answers-{sib_code}"),
-                                format!(
-                                    "{op_name} answers {sib_code} where `{rid}` is due ({code})"
-                                ),
-                                &rule.source,
-                                rule_edit(Box::new(move |r| {
-                                    r.then = Outcome::Error(sib_code.clone())
-                                })),
-                            );
-                        }
-                    }
-                    Outcome::Succeed(effects) => {
-                        for (ei, eff) in effects.iter().enumerate() {
-                            if *eff == crate::spec::model::Effect::Nothing {
-                                continue;
-                            }
-                            g.spec(
-                                format!("{svc}/{op_name}/rule:{rid}/without-{eff:?}"),
-                                format!("{op_name} succeeds under `{rid}` but skips {eff:?}"),
-                                &rule.source,
-                                rule_edit(Box::new(move |r| {
-                                    if let Outcome::Succeed(e) = &mut r.then {
-                                        e.remove(ei);
-                                    }
-                                })),
-                            );
-                        }
-                        if !rule.when.is_empty() {
-                            if let Some(code) = &not_found {
-                                let code = code.clone();
-                                g.spec(
-                                    format!("{svc}/{op_name}/rule:{rid}/refuses"),
-                                    format!("{op_name} answers {code} where `{rid}` succeeds"),
-                                    &rule.source,
-                                    rule_edit(Box::new(move |r| {
-                                        r.then = Outcome::Error(code.clone())
-                                    })),
-                                );
-                            }
-                        }
-                    }
-                }
-                // Conditions: one value dropped from an `in` list; a condition left out of a
-                // rule with several; a boolean parameter's condition inverted.
-                for (fact, cond) in &rule.when {
-                    let f = fact.clone();
-                    if let Condition::In(values) = cond {
-                        for (vi, v) in values.iter().enumerate() {
-                            let shown = crate::case::vars::text_of(v);
-                            let f2 = f.clone();
-                            g.spec(format!("{svc}/{op_name}/rule:{rid}/{fact}-not-{shown}"), format!("{op_name}: rule `{rid}` no longer applies when {fact} is {shown}"), &rule.source, rule_edit(Box::new(move |r| {
-                                if let Some(Condition::In(vs)) = r.when.get_mut(&f2) {
-                                    vs.remove(vi);
-                                }
-                            })));
-                        }
-                    }
-                    if rule.when.len() > 1 {
-                        let f2 = f.clone();
-                        g.spec(
-                            format!("{svc}/{op_name}/rule:{rid}/ignores-{fact}"),
-                            format!("{op_name}: rule `{rid}` ignores {fact}"),
-                            &rule.source,
-                            rule_edit(Box::new(move |r| {
-                                r.when.remove(&f2);
-                            })),
-                        );
-                    }
-                    let is_bool_param = fact
-                        .strip_prefix("param.")
-                        .and_then(|p| op.spec.parameter(p))
-                        .is_some_and(|p| p.ty == ParamType::Boolean);
-                    if is_bool_param {
-                        let invert = |c: &Condition| -> Option<Condition> {
-                            let flip = |vs: &Vec<Value>| {
-                                vs.iter()
-                                    .map(|v| {
-                                        v.as_bool().map(|b| Value::Bool(!b)).unwrap_or(v.clone())
-                                    })
-                                    .collect::<Vec<_>>()
-                            };
-                            match c {
-                                Condition::In(vs) => Some(Condition::In(flip(vs))),
-                                Condition::NotIn(vs) => Some(Condition::NotIn(flip(vs))),
-                                Condition::Equals(Value::Bool(b)) => {
-                                    Some(Condition::Equals(Value::Bool(!b)))
-                                }
-                                _ => None,
-                            }
-                        };
-                        if let Some(inverted) = invert(cond) {
-                            let f2 = f.clone();
-                            g.spec(
-                                format!("{svc}/{op_name}/rule:{rid}/{fact}-inverted"),
-                                format!("{op_name}: rule `{rid}` reads {fact} inverted"),
-                                &rule.source,
-                                rule_edit(Box::new(move |r| {
-                                    r.when.insert(f2.clone(), inverted.clone());
-                                })),
-                            );
-                        }
-                    }
-                }
-            }
-            // Answers: each required field of each response body dropped or of the wrong type;
-            // each XML root renamed.
-            for r in &op.spec.responses {
-                let scope = AnswerScope {
-                    service: svc.clone(),
-                    operation: Some(op_name.clone()),
-                    status: Some(r.status),
-                };
-                if let Some(root) = &r.xml_root {
-                    if service.spec.error_envelope.xml_root.as_deref() != Some(root.as_str()) {
-                        g.answer(
-                            format!("{svc}/{op_name}/{}/root-renamed", r.status),
-                            format!(
-                                "{op_name} names the XML root of its {} answer <{root}Result>",
-                                r.status
-                            ),
-                            &r.source,
-                            scope.clone(),
-                            AnswerEdit::RenameXmlRoot {
-                                from: root.clone(),
-                                to: format!("{root}Result"),
-                            },
-                        );
-                    }
-                }
-                let Some(schema) = r
-                    .schema
-                    .as_deref()
-                    .and_then(|n| service.schema(Some(&op.spec), n))
-                else {
-                    continue;
-                };
-                let required: Vec<String> = schema
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                for field in required {
-                    let prop = schema
-                        .get("properties")
-                        .and_then(|p| p.get(&field))
-                        .cloned()
-                        .unwrap_or(Value::Null);
-                    g.answer(
-                        format!("{svc}/{op_name}/{}/drops-{field}", r.status),
-                        format!("{op_name} leaves `{field}` out of its {} answer", r.status),
-                        &r.source,
-                        scope.clone(),
-                        AnswerEdit::DropField {
-                            field: field.clone(),
-                        },
-                    );
-                    let value = retyped(&prop);
-                    if !value.is_null() {
-                        g.answer(
-                            format!("{svc}/{op_name}/{}/retypes-{field}", r.status),
-                            format!(
-                                "{op_name} sends `{field}` as {} in its {} answer",
-                                value, r.status
-                            ),
-                            &r.source,
-                            scope.clone(),
-                            AnswerEdit::Retype {
-                                field: field.clone(),
-                                value,
-                            },
-                        );
-                    }
-                }
-            }
+            let at = OperationAt {
+                svc,
+                op_name,
+                service,
+                op: &op.spec,
+            };
+            parameter_mutants(&mut g, &at);
+            rule_mutants(&mut g, &at);
+            response_mutants(&mut g, &at);
         }
     }
     protocol::generate(&mut g);
     tenancy_mutants(&mut g);
     g.out
+}
+
+/// The mutants of a service's own clauses: signing, format defaults, the envelope, the common
+/// errors.
+fn service_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
+    // Signing not enforced.
+    if !service.spec.signing.is_empty() {
+        let clause = service.spec.signing[0].source.clone();
+        g.spec(
+            format!("{svc}/signing/not-enforced"),
+            format!("{svc} accepts unsigned and forged requests"),
+            &clause,
+            |c| {
+                c.services
+                    .get_mut(svc)
+                    .map(|s| s.spec.signing.clear())
+                    .is_some()
+            },
+        );
+    }
+    signing_mutants(g, svc, service);
+    format_default_mutants(g, svc, service);
+    envelope_mutants(g, svc, service);
+    // Common errors: wrong status, wrong code.
+    let statuses_all: Vec<u16> = service
+        .operations
+        .values()
+        .flat_map(|o| o.spec.responses.iter().map(|r| r.status))
+        .collect();
+    for (i, e) in service.spec.errors.iter().enumerate() {
+        error_mutants(g, svc, None, i, e, &statuses_all);
+    }
+}
+
+/// Format defaults flipped.
+fn format_default_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
+    let Some(f) = &service.spec.formats else {
+        return;
+    };
+    let flip = |x: &str| {
+        if x.eq_ignore_ascii_case("json") {
+            "XML".to_string()
+        } else {
+            "JSON".to_string()
+        }
+    };
+    let (d, v3, src) = (f.default.clone(), f.v3_default.clone(), f.source.clone());
+    g.spec(
+        format!("{svc}/formats/default-flipped"),
+        format!(
+            "{svc} answers {} when a V1 request names no format",
+            flip(&d)
+        ),
+        &src,
+        |c| {
+            c.services
+                .get_mut(svc)
+                .and_then(|s| s.spec.formats.as_mut())
+                .map(|f| f.default = flip(&d))
+                .is_some()
+        },
+    );
+    g.spec(
+        format!("{svc}/formats/v3-default-flipped"),
+        format!(
+            "{svc} answers {} when a V3 request names no format",
+            flip(&v3)
+        ),
+        &src,
+        |c| {
+            c.services
+                .get_mut(svc)
+                .and_then(|s| s.spec.formats.as_mut())
+                .map(|f| f.v3_default = flip(&v3))
+                .is_some()
+        },
+    );
+}
+
+/// The request-id header left out; the error root renamed.
+fn envelope_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
+    let every_answer = || AnswerScope {
+        service: svc.to_string(),
+        operation: None,
+        status: None,
+    };
+    if let Some(h) = &service.spec.request_id.header {
+        g.answer(
+            format!("{svc}/answers/no-{}", h.to_ascii_lowercase()),
+            format!("{svc} answers without {h}"),
+            &service.spec.request_id.source,
+            every_answer(),
+            AnswerEdit::DropHeader { header: h.clone() },
+        );
+    }
+    if let Some(root) = &service.spec.error_envelope.xml_root {
+        g.answer(
+            format!("{svc}/answers/error-root-renamed"),
+            format!("{svc} names the XML error root <{root}Response>"),
+            &service.spec.error_envelope.source,
+            every_answer(),
+            AnswerEdit::RenameXmlRoot {
+                from: root.clone(),
+                to: format!("{root}Response"),
+            },
+        );
+    }
+}
+
+/// Parameter limits: a required parameter not required, a length limit relaxed or tightened.
+fn parameter_mutants(g: &mut Gen<'_>, at: &OperationAt<'_>) {
+    let (svc, op_name) = (at.svc, at.op_name);
+    for (pi, p) in at.op.request.parameters.iter().enumerate() {
+        if p.credential || !documented(&p.source) {
+            continue;
+        }
+        let name = p.name.clone();
+        let edit_param = |f: Box<dyn Fn(&mut crate::spec::model::Parameter)>| {
+            on_operation(svc, op_name, move |o| f(&mut o.request.parameters[pi]))
+        };
+        // A path parameter can only be missing as an empty segment, which a minimum
+        // length of 1 or more refuses already: not requiring it changes nothing.
+        let empty_refused_anyway =
+            p.location == crate::spec::model::ParamIn::Path && p.min_length.unwrap_or(0) > 0;
+        if p.required && !empty_refused_anyway {
+            g.spec(
+                format!("{svc}/{op_name}/param:{name}/not-required"),
+                format!("{op_name} does not require {name}"),
+                &p.source,
+                edit_param(Box::new(|p| p.required = false)),
+            );
+        }
+        if let Some(n) = p.min_length.filter(|n| *n > 0) {
+            g.spec(
+                format!("{svc}/{op_name}/param:{name}/min-relaxed"),
+                format!("{op_name} accepts a {name} of {} characters", n - 1),
+                &p.source,
+                edit_param(Box::new(move |p| p.min_length = Some(n - 1))),
+            );
+            g.spec(
+                format!("{svc}/{op_name}/param:{name}/min-tightened"),
+                format!("{op_name} refuses a {name} of {n} characters"),
+                &p.source,
+                edit_param(Box::new(move |p| p.min_length = Some(n + 1))),
+            );
+        }
+        if let Some(n) = p.max_length {
+            g.spec(
+                format!("{svc}/{op_name}/param:{name}/max-relaxed"),
+                format!("{op_name} accepts a {name} of {} characters", n + 1),
+                &p.source,
+                edit_param(Box::new(move |p| p.max_length = Some(n + 1))),
+            );
+            g.spec(
+                format!("{svc}/{op_name}/param:{name}/max-tightened"),
+                format!("{op_name} refuses a {name} of {n} characters"),
+                &p.source,
+                edit_param(Box::new(move |p| p.max_length = Some(n.saturating_sub(1)))),
+            );
+        }
+    }
+}
+
+/// Each state rule skipped, answering a sibling code, losing an effect, refusing, or with a
+/// condition loosened.
+fn rule_mutants(g: &mut Gen<'_>, at: &OperationAt<'_>) {
+    let not_found = at
+        .op
+        .errors
+        .iter()
+        .find(|e| e.role == crate::spec::model::ErrorRole::NotFound)
+        .or(at.op.errors.first())
+        .map(|e| e.code.clone());
+    for (ri, rule) in at.op.rules.iter().enumerate() {
+        match &rule.then {
+            Outcome::Error(code) => error_rule_mutants(g, at, ri, rule, code),
+            Outcome::Succeed(effects) => {
+                success_rule_mutants(g, at, ri, rule, effects, not_found.as_ref())
+            }
+        }
+        condition_mutants(g, at, ri, rule);
+    }
+}
+
+/// A rule that refuses: skipped, or answering another documented code of the same status.
+fn error_rule_mutants(
+    g: &mut Gen<'_>,
+    at: &OperationAt<'_>,
+    ri: usize,
+    rule: &crate::spec::model::Rule,
+    code: &str,
+) {
+    let (svc, op_name, rid) = (at.svc, at.op_name, rule.id.clone());
+    g.spec(
+        format!("{svc}/{op_name}/rule:{rid}/skipped"),
+        format!("{op_name} ignores rule `{rid}` ({})", rule.description),
+        &rule.source,
+        on_operation(svc, op_name, move |o| {
+            o.rules.remove(ri);
+        }),
+    );
+    // Another documented code of the same status.
+    let status = at.service.error(Some(at.op), code).map(|e| e.status);
+    let sibling = at.op.errors.iter().find(|e| {
+        Some(e.status) == status
+            && e.code != code
+            && documented(&e.source)
+            && e.role == crate::spec::model::ErrorRole::StateRule
+    });
+    if let Some(sib) = sibling {
+        let sib_code = sib.code.clone();
+        g.spec(
+            format!("{svc}/{op_name}/rule:{rid}/answers-{sib_code}"),
+            format!("{op_name} answers {sib_code} where `{rid}` is due ({code})"),
+            &rule.source,
+            at.rule_edit(
+                ri,
+                Box::new(move |r| r.then = Outcome::Error(sib_code.clone())),
+            ),
+        );
+    }
+}
+
+/// A rule that succeeds: each effect left out, or refusing with the not-found code.
+fn success_rule_mutants(
+    g: &mut Gen<'_>,
+    at: &OperationAt<'_>,
+    ri: usize,
+    rule: &crate::spec::model::Rule,
+    effects: &[crate::spec::model::Effect],
+    not_found: Option<&String>,
+) {
+    let (svc, op_name, rid) = (at.svc, at.op_name, rule.id.clone());
+    for (ei, eff) in effects.iter().enumerate() {
+        if *eff == crate::spec::model::Effect::Nothing {
+            continue;
+        }
+        g.spec(
+            format!("{svc}/{op_name}/rule:{rid}/without-{eff:?}"),
+            format!("{op_name} succeeds under `{rid}` but skips {eff:?}"),
+            &rule.source,
+            at.rule_edit(
+                ri,
+                Box::new(move |r| {
+                    if let Outcome::Succeed(e) = &mut r.then {
+                        e.remove(ei);
+                    }
+                }),
+            ),
+        );
+    }
+    if rule.when.is_empty() {
+        return;
+    }
+    if let Some(code) = not_found {
+        let code = code.clone();
+        g.spec(
+            format!("{svc}/{op_name}/rule:{rid}/refuses"),
+            format!("{op_name} answers {code} where `{rid}` succeeds"),
+            &rule.source,
+            at.rule_edit(ri, Box::new(move |r| r.then = Outcome::Error(code.clone()))),
+        );
+    }
+}
+
+/// Conditions: one value dropped from an `in` list; a condition left out of a rule with
+/// several; a boolean parameter's condition inverted.
+fn condition_mutants(
+    g: &mut Gen<'_>,
+    at: &OperationAt<'_>,
+    ri: usize,
+    rule: &crate::spec::model::Rule,
+) {
+    let (svc, op_name, rid) = (at.svc, at.op_name, rule.id.clone());
+    for (fact, cond) in &rule.when {
+        if let Condition::In(values) = cond {
+            for (vi, v) in values.iter().enumerate() {
+                let shown = crate::case::vars::text_of(v);
+                let f2 = fact.clone();
+                g.spec(
+                    format!("{svc}/{op_name}/rule:{rid}/{fact}-not-{shown}"),
+                    format!("{op_name}: rule `{rid}` no longer applies when {fact} is {shown}"),
+                    &rule.source,
+                    at.rule_edit(
+                        ri,
+                        Box::new(move |r| {
+                            if let Some(Condition::In(vs)) = r.when.get_mut(&f2) {
+                                vs.remove(vi);
+                            }
+                        }),
+                    ),
+                );
+            }
+        }
+        if rule.when.len() > 1 {
+            let f2 = fact.clone();
+            g.spec(
+                format!("{svc}/{op_name}/rule:{rid}/ignores-{fact}"),
+                format!("{op_name}: rule `{rid}` ignores {fact}"),
+                &rule.source,
+                at.rule_edit(
+                    ri,
+                    Box::new(move |r| {
+                        r.when.remove(&f2);
+                    }),
+                ),
+            );
+        }
+        let is_bool_param = fact
+            .strip_prefix("param.")
+            .and_then(|p| at.op.parameter(p))
+            .is_some_and(|p| p.ty == ParamType::Boolean);
+        if !is_bool_param {
+            continue;
+        }
+        if let Some(inverted) = inverted(cond) {
+            let f2 = fact.clone();
+            g.spec(
+                format!("{svc}/{op_name}/rule:{rid}/{fact}-inverted"),
+                format!("{op_name}: rule `{rid}` reads {fact} inverted"),
+                &rule.source,
+                at.rule_edit(
+                    ri,
+                    Box::new(move |r| {
+                        r.when.insert(f2.clone(), inverted.clone());
+                    }),
+                ),
+            );
+        }
+    }
+}
+
+/// A boolean condition with its values negated; `None` for a condition of another kind.
+fn inverted(c: &Condition) -> Option<Condition> {
+    let flip = |vs: &Vec<Value>| {
+        vs.iter()
+            .map(|v| v.as_bool().map(|b| Value::Bool(!b)).unwrap_or(v.clone()))
+            .collect::<Vec<_>>()
+    };
+    match c {
+        Condition::In(vs) => Some(Condition::In(flip(vs))),
+        Condition::NotIn(vs) => Some(Condition::NotIn(flip(vs))),
+        Condition::Equals(Value::Bool(b)) => Some(Condition::Equals(Value::Bool(!b))),
+        _ => None,
+    }
+}
+
+/// Answers: each required field of each response body dropped or of the wrong type; each
+/// XML root renamed.
+fn response_mutants(g: &mut Gen<'_>, at: &OperationAt<'_>) {
+    let (svc, op_name) = (at.svc, at.op_name);
+    for r in &at.op.responses {
+        let scope = AnswerScope {
+            service: svc.to_string(),
+            operation: Some(op_name.to_string()),
+            status: Some(r.status),
+        };
+        if let Some(root) = &r.xml_root {
+            if at.service.spec.error_envelope.xml_root.as_deref() != Some(root.as_str()) {
+                g.answer(
+                    format!("{svc}/{op_name}/{}/root-renamed", r.status),
+                    format!(
+                        "{op_name} names the XML root of its {} answer <{root}Result>",
+                        r.status
+                    ),
+                    &r.source,
+                    scope.clone(),
+                    AnswerEdit::RenameXmlRoot {
+                        from: root.clone(),
+                        to: format!("{root}Result"),
+                    },
+                );
+            }
+        }
+        let Some(schema) = r
+            .schema
+            .as_deref()
+            .and_then(|n| at.service.schema(Some(at.op), n))
+        else {
+            continue;
+        };
+        body_field_mutants(g, at, r, &scope, schema);
+    }
+}
+
+/// Each required field of a response body dropped, or sent with a value of another type.
+fn body_field_mutants(
+    g: &mut Gen<'_>,
+    at: &OperationAt<'_>,
+    r: &crate::spec::model::ResponseSpec,
+    scope: &AnswerScope,
+    schema: &Value,
+) {
+    let (svc, op_name) = (at.svc, at.op_name);
+    let required: Vec<String> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    for field in required {
+        let prop = schema
+            .get("properties")
+            .and_then(|p| p.get(&field))
+            .cloned()
+            .unwrap_or(Value::Null);
+        g.answer(
+            format!("{svc}/{op_name}/{}/drops-{field}", r.status),
+            format!("{op_name} leaves `{field}` out of its {} answer", r.status),
+            &r.source,
+            scope.clone(),
+            AnswerEdit::DropField {
+                field: field.clone(),
+            },
+        );
+        let value = retyped(&prop);
+        if !value.is_null() {
+            g.answer(
+                format!("{svc}/{op_name}/{}/retypes-{field}", r.status),
+                format!(
+                    "{op_name} sends `{field}` as {} in its {} answer",
+                    value, r.status
+                ),
+                &r.source,
+                scope.clone(),
+                AnswerEdit::Retype {
+                    field: field.clone(),
+                    value,
+                },
+            );
+        }
+    }
 }
 
 /// Authorization, tenancy and side-effect mutants, generated from the spec data: an

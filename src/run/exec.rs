@@ -323,19 +323,15 @@ impl RunContext {
             if self.interrupt.is_set() {
                 return self.interrupted_failure();
             }
-            match self
-                .run_step(
-                    service,
-                    &file.operation,
-                    step,
-                    svc_target,
-                    &state.creds,
-                    &mut state.vars,
-                    trial.format,
-                    states,
-                )
-                .await
-            {
+            let sc = StepContext {
+                service,
+                default_op: &file.operation,
+                target: svc_target,
+                creds: &state.creds,
+                format: trial.format,
+                states,
+            };
+            match self.run_step(&sc, step, &mut state.vars).await {
                 StepEnd::Passed => {}
                 StepEnd::Failed(mut failures, response) => {
                     if let Some(name) = name {
@@ -433,71 +429,14 @@ impl RunContext {
         f
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn run_step(
-        &self,
-        service: &Service,
-        default_op: &str,
-        step: &Step,
-        target: &super::target::ServiceTarget,
-        creds: &CaseCredentials,
-        vars: &mut Vars,
-        format: Option<Format>,
-        states: Option<&StatesClient<'_>>,
-    ) -> StepEnd {
+    async fn run_step(&self, sc: &StepContext<'_, '_>, step: &Step, vars: &mut Vars) -> StepEnd {
         if let Some(probe) = &step.probe {
-            return run_probe(step, probe, vars, states).await;
+            return run_probe(step, probe, vars, sc.states).await;
         }
-        let op_name = step.operation.as_deref().unwrap_or(default_op);
-        let Some(op) = service.operations.get(op_name) else {
-            return StepEnd::Failed(
-                vec![Failure::new(
-                    "case",
-                    "operation",
-                    "an operation of the service",
-                    op_name,
-                )],
-                None,
-            );
-        };
-        let built = match request::build(&request::StepInput {
-            service,
-            op: &op.spec,
-            target,
-            creds,
-            req: &step.request,
-            vars,
-            format,
-        }) {
+        let (op, built) = match build_step(sc, step, vars) {
             Ok(b) => b,
-            Err(BuildError::Unsupported(why)) => return StepEnd::Skipped(why),
-            Err(BuildError::Case(why)) => {
-                return StepEnd::Failed(
-                    vec![Failure::new(
-                        "case",
-                        "request",
-                        "a request that can be built",
-                        why,
-                    )],
-                    None,
-                )
-            }
+            Err(end) => return end,
         };
-        // Requests go to the service's base URL and nowhere else (credentials with them).
-        if built.url.origin() != target.base_url.origin() {
-            return StepEnd::Failed(
-                vec![Failure::new(
-                    "case",
-                    "request",
-                    "a request to the service's base URL",
-                    format!(
-                        "a request to {}",
-                        super::target::without_userinfo(&built.url)
-                    ),
-                )],
-                None,
-            );
-        }
         if step.request.auth == AuthMode::Replayed {
             // The replay is checked on the second sending; the first must not already be
             // refused as a replay, or the case would pass without testing anything.
@@ -505,7 +444,7 @@ impl RunContext {
                 Ok(a) => a,
                 Err(f) => return StepEnd::Failed(vec![f], None),
             };
-            if let Some(f) = refused_as_replay(service, &op.spec, &first, format) {
+            if let Some(f) = refused_as_replay(sc.service, op, &first, sc.format) {
                 return StepEnd::Failed(vec![f], Some(shown_answer(&built, &first)));
             }
         }
@@ -529,7 +468,15 @@ impl RunContext {
             body: &answer.body,
             vars,
         });
-        let failures = check_answer(self, service, &op.spec, &step.expect, &answer, vars, format);
+        let checked = AnswerCheck {
+            ctx: self,
+            service: sc.service,
+            op,
+            expect: &step.expect,
+            answer: &answer,
+            format: sc.format,
+        };
+        let failures = check_answer(&checked, vars);
         vars.remove(STRING_TO_SIGN);
         if failures.is_empty() {
             StepEnd::Passed
@@ -722,46 +669,104 @@ fn value_checks(
     failures
 }
 
-/// Every check of one answer. Captures go into `vars` when the answer passes them.
-#[allow(clippy::too_many_arguments)]
-fn check_answer(
-    ctx: &RunContext,
-    service: &Service,
-    op: &OperationSpec,
-    expect: &Expect,
-    answer: &Answer,
-    vars: &mut Vars,
+/// What every step of one trial runs with.
+struct StepContext<'a, 's> {
+    service: &'a Service,
+    /// The case file's operation, for steps that name none.
+    default_op: &'a str,
+    target: &'a super::target::ServiceTarget,
+    creds: &'a CaseCredentials,
     format: Option<Format>,
-) -> Vec<Failure> {
+    states: Option<&'a StatesClient<'s>>,
+}
+
+/// The step's operation and its request, built and bound for the service's base URL; the
+/// step's end when it cannot be.
+fn build_step<'a>(
+    sc: &StepContext<'a, '_>,
+    step: &Step,
+    vars: &Vars,
+) -> Result<(&'a OperationSpec, Built), StepEnd> {
+    let op_name = step.operation.as_deref().unwrap_or(sc.default_op);
+    let Some(op) = sc.service.operations.get(op_name) else {
+        return Err(StepEnd::Failed(
+            vec![Failure::new(
+                "case",
+                "operation",
+                "an operation of the service",
+                op_name,
+            )],
+            None,
+        ));
+    };
+    let built = match request::build(&request::StepInput {
+        service: sc.service,
+        op: &op.spec,
+        target: sc.target,
+        creds: sc.creds,
+        req: &step.request,
+        vars,
+        format: sc.format,
+    }) {
+        Ok(b) => b,
+        Err(BuildError::Unsupported(why)) => return Err(StepEnd::Skipped(why)),
+        Err(BuildError::Case(why)) => {
+            return Err(StepEnd::Failed(
+                vec![Failure::new(
+                    "case",
+                    "request",
+                    "a request that can be built",
+                    why,
+                )],
+                None,
+            ))
+        }
+    };
+    // Requests go to the service's base URL and nowhere else (credentials with them).
+    if built.url.origin() != sc.target.base_url.origin() {
+        return Err(StepEnd::Failed(
+            vec![Failure::new(
+                "case",
+                "request",
+                "a request to the service's base URL",
+                format!(
+                    "a request to {}",
+                    super::target::without_userinfo(&built.url)
+                ),
+            )],
+            None,
+        ));
+    }
+    Ok((&op.spec, built))
+}
+
+/// One answer and what it is checked against.
+struct AnswerCheck<'a> {
+    ctx: &'a RunContext,
+    service: &'a Service,
+    op: &'a OperationSpec,
+    expect: &'a Expect,
+    answer: &'a Answer,
+    /// The format the trial asked for.
+    format: Option<Format>,
+}
+
+/// Every check of one answer. Captures go into `vars` when the answer passes them.
+fn check_answer(c: &AnswerCheck<'_>, vars: &mut Vars) -> Vec<Failure> {
+    let (service, answer) = (c.service, c.answer);
     let mut failures = Vec::new();
-    if let Some(st) = &expect.status {
+    if let Some(st) = &c.expect.status {
         failures.extend(check::status::check(st, answer.status));
     }
-    // The request id comes on every answer (a documented platform rule), whatever the status.
-    if let Some(h) = &service.spec.request_id.header {
-        let ok = answer
-            .headers
-            .get(h.as_str())
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| !v.trim().is_empty());
-        if !ok {
-            failures.push(Failure::new(
-                "request id",
-                format!("header {h}"),
-                "a request id",
-                "none",
-            ));
-        }
-    }
-    let response = op.response(answer.status);
-    let is_error = answer.status >= 400;
+    failures.extend(request_id_header_check(service, answer));
+    let response = c.op.response(answer.status);
     let kind = match (response, service.spec.protocol) {
         (Some(r), _) => r.body,
         (None, Protocol::AlibabaRpc) => BodyKind::XmlOrJson,
         (None, Protocol::HuaweiRest) => BodyKind::Json,
     };
     let format = if service.spec.protocol == Protocol::AlibabaRpc {
-        format
+        c.format
     } else {
         None
     };
@@ -774,6 +779,31 @@ fn check_answer(
         }
     };
     failures.extend(request_id_mirror_check(service, answer, &decoded.value));
+    failures.extend(body_shape_checks(c, response, &decoded));
+    failures.extend(expectation_checks(c, response, &decoded.value, vars));
+    failures
+}
+
+/// The request id comes on every answer (a documented platform rule), whatever the status.
+fn request_id_header_check(service: &Service, answer: &Answer) -> Option<Failure> {
+    let h = service.spec.request_id.header.as_ref()?;
+    let ok = answer
+        .headers
+        .get(h.as_str())
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.trim().is_empty());
+    (!ok).then(|| Failure::new("request id", format!("header {h}"), "a request id", "none"))
+}
+
+/// The body's XML root, its schema and the request id in it, as the spec documents them.
+fn body_shape_checks(
+    c: &AnswerCheck<'_>,
+    response: Option<&crate::spec::model::ResponseSpec>,
+    decoded: &body::Decoded,
+) -> Vec<Failure> {
+    let (service, expect, status) = (c.service, c.expect, c.answer.status);
+    let mut failures = Vec::new();
+    let is_error = status >= 400;
     let envelope = &service.spec.error_envelope;
     let xml_root = response
         .and_then(|r| r.xml_root.as_deref())
@@ -782,9 +812,9 @@ fn check_answer(
         } else {
             None
         });
-    failures.extend(body::check_root(&decoded, xml_root));
+    failures.extend(body::check_root(decoded, xml_root));
     let schema_name = expect
-        .for_status(answer.status)
+        .for_status(status)
         .and_then(|e| e.schema.as_deref())
         .or(expect.schema.as_deref())
         .or(response.and_then(|r| r.schema.as_deref()))
@@ -794,7 +824,7 @@ fn check_answer(
             None
         });
     if let Some(name) = schema_name {
-        match ctx.schemas.get(service.name(), &op.operation, name) {
+        match c.ctx.schemas.get(service.name(), &c.op.operation, name) {
             Some(v) => failures.extend(check::schema::check(name, v, &decoded.value)),
             None => failures.push(Failure::new("spec", name, "a schema of that name", "none")),
         }
@@ -818,31 +848,39 @@ fn check_answer(
             ));
         }
     }
+    failures
+}
+
+/// The case's expectations: error codes, headers and values (also those for this status),
+/// the headers the spec lists, and the captures.
+fn expectation_checks(
+    c: &AnswerCheck<'_>,
+    response: Option<&crate::spec::model::ResponseSpec>,
+    body: &Value,
+    vars: &mut Vars,
+) -> Vec<Failure> {
+    let (expect, answer) = (c.expect, c.answer);
+    let envelope_code = &c.service.spec.error_envelope.code;
+    let mut failures = Vec::new();
     if let Some(code) = &expect.error_code {
         failures.extend(error_code_check(
             "error code",
             code,
-            &decoded.value,
-            &envelope.code,
+            body,
+            envelope_code,
             vars,
         ));
     }
     if let Some(extra) = expect.for_status(answer.status) {
         if let Some(code) = &extra.error_code {
             let what = format!("error code (status {})", answer.status);
-            failures.extend(error_code_check(
-                &what,
-                code,
-                &decoded.value,
-                &envelope.code,
-                vars,
-            ));
+            failures.extend(error_code_check(&what, code, body, envelope_code, vars));
         }
         failures.extend(value_checks(
             &extra.headers,
             &extra.body,
             answer,
-            &decoded.value,
+            body,
             vars,
         ));
     }
@@ -860,11 +898,18 @@ fn check_answer(
         &expect.headers,
         &expect.body,
         answer,
-        &decoded.value,
+        body,
         vars,
     ));
+    failures.extend(captures(expect, body, vars));
+    failures
+}
+
+/// Each capture of the step into `vars`; a failure for each value absent.
+fn captures(expect: &Expect, body: &Value, vars: &mut Vars) -> Vec<Failure> {
+    let mut failures = Vec::new();
     for (name, pointer) in &expect.capture {
-        match pointer_get(&decoded.value, pointer) {
+        match pointer_get(body, pointer) {
             Some(v) => {
                 vars.insert(name.clone(), v.clone());
             }

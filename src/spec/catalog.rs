@@ -424,12 +424,21 @@ fn check_owners(spec: &ServiceSpec, doc: &Located, diags: &mut Diagnostics) {
 }
 
 fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: &mut Diagnostics) {
-    let spec = &op.spec;
     let doc = &op.doc;
     check_sources(catalog, doc, diags);
-    check_schemas(&spec.schemas, doc, diags);
-    check_folder(doc, &spec.service, diags);
+    check_schemas(&op.spec.schemas, doc, diags);
+    check_folder(doc, &op.spec.service, diags);
     super::protocol::check_operation(op, diags);
+    check_request_shape(service, op, diags);
+    check_responses_and_errors(service, op, diags);
+    check_target(service, op, diags);
+    check_rules(service, op, diags);
+}
+
+/// `action` or `path` as the protocol needs; `in: path` exactly for the path's placeholders.
+fn check_request_shape(service: &Service, op: &Operation, diags: &mut Diagnostics) {
+    let spec = &op.spec;
+    let doc = &op.doc;
     match service.spec.protocol {
         Protocol::AlibabaRpc if spec.request.action.is_none() => {
             diags.push(doc.error_at("/request", "an alibaba-rpc operation needs `action`"))
@@ -454,6 +463,13 @@ fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: 
             }
         }
     }
+}
+
+/// Each response and error: a known schema, a status listed once, an error's status among the
+/// responses.
+fn check_responses_and_errors(service: &Service, op: &Operation, diags: &mut Diagnostics) {
+    let spec = &op.spec;
+    let doc = &op.doc;
     let schema_known = |name: &str| service.schema(Some(spec), name).is_some();
     for (i, r) in spec.responses.iter().enumerate() {
         if let Some(s) = &r.schema {
@@ -490,6 +506,12 @@ fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: 
             ));
         }
     }
+}
+
+/// The target resource, its id parameter and the related resources, all of the service.
+fn check_target(service: &Service, op: &Operation, diags: &mut Diagnostics) {
+    let spec = &op.spec;
+    let doc = &op.doc;
     let resources = &service.spec.resources;
     if !resources.contains_key(&spec.target.resource) {
         diags.push(doc.error_at(
@@ -511,6 +533,12 @@ fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: 
             ));
         }
     }
+}
+
+/// Rules: unique ids, known facts and codes, the last one unconditional.
+fn check_rules(service: &Service, op: &Operation, diags: &mut Diagnostics) {
+    let spec = &op.spec;
+    let doc = &op.doc;
     for (i, rule) in spec.rules.iter().enumerate() {
         if spec.rules[..i].iter().any(|r| r.id == rule.id) {
             diags.push(doc.error_at(
