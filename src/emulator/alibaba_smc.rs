@@ -27,7 +27,7 @@ use super::rules::{apply_refusal_leaks, decide_in, Decision};
 use super::store::Record;
 use super::tenancy::{lacks_permission, Caller};
 use super::{Handled, Keys, Shared};
-use crate::auth::{alibaba_v1, alibaba_v3, AuthError, HttpParts};
+use crate::auth::{alibaba_v1, alibaba_v3, AuthError};
 use crate::spec::model::{
     ErrorRole, OperationSpec, ParamIn, SignedPart, Signing, SigningScheme, AUTHORIZATION_REFUSAL,
 };
@@ -344,25 +344,12 @@ fn verify_v3(
     if !signing.checks(req.method()) {
         return Ok(claimed_key(req, &[]).unwrap_or_default());
     }
-    let parts = HttpParts {
-        method: req.method(),
-        path: if req.path().is_empty() {
-            "/"
-        } else {
-            req.path()
-        },
-        query: if signing.signs(SignedPart::Query) {
-            query
-        } else {
-            &[]
-        },
-        headers: req.header_pairs(),
-        body: if signing.signs(SignedPart::BodyHash) {
-            &req.body
-        } else {
-            &[]
-        },
+    let path = if req.path().is_empty() {
+        "/"
+    } else {
+        req.path()
     };
+    let parts = req.signed_parts(path, query, signing);
     let (keys, nonces) = (alibaba_keys(sh), sh.nonces_for(signing));
     alibaba_v3::verify_within(&parts, &keys, nonces, now, signing.window())
 }

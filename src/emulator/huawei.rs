@@ -332,21 +332,7 @@ fn verify_aksk(
         secret: &sh.creds.huawei_secret_access_key,
         store: &sh.store,
     };
-    let parts = HttpParts {
-        method: req.method(),
-        path: req.path(),
-        query: if signing.signs(SignedPart::Query) {
-            query
-        } else {
-            &[]
-        },
-        headers: req.header_pairs(),
-        body: if signing.signs(SignedPart::BodyHash) {
-            &req.body
-        } else {
-            &[]
-        },
-    };
+    let parts = req.signed_parts(req.path(), query, signing);
     let fixed = (!signing.signs(SignedPart::RequestSignedHeaders))
         .then_some(&huawei_aksk::GUIDE_SIGNED_HEADERS[..]);
     let now = Utc::now();

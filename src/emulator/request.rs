@@ -59,6 +59,32 @@ impl Incoming {
         self.parts.headers.contains_key(name)
     }
 
+    /// What a signature of `signing` is verified over: the query and the body only where the
+    /// spec says the scheme signs them (a mutant leaves one out), every header as sent.
+    pub fn signed_parts<'a>(
+        &'a self,
+        path: &'a str,
+        query: &'a [(String, String)],
+        signing: &crate::spec::model::Signing,
+    ) -> crate::auth::HttpParts<'a> {
+        use crate::spec::model::SignedPart;
+        crate::auth::HttpParts {
+            method: self.method(),
+            path,
+            query: if signing.signs(SignedPart::Query) {
+                query
+            } else {
+                &[]
+            },
+            headers: self.header_pairs(),
+            body: if signing.signs(SignedPart::BodyHash) {
+                &self.body
+            } else {
+                &[]
+            },
+        }
+    }
+
     /// Every header as `(lowercase name, value)` in arrival order, values read as UTF-8 lossily.
     pub fn header_pairs(&self) -> &[(String, String)] {
         self.pairs.get_or_init(|| {

@@ -298,28 +298,16 @@ impl RunContext {
                     if interrupted {
                         return self.not_run(t);
                     }
-                    let (file, case) = (
-                        &self.suite.files[t.file],
-                        &self.suite.files[t.file].file.cases[t.case],
-                    );
-                    TrialResult {
-                        id: t.id.clone(),
-                        service: file.service.clone(),
-                        operation: file.operation.clone(),
-                        case: case.name.clone(),
-                        format: t.format,
-                        clause: case.clause.clone(),
-                        outcome: Outcome::Fail,
-                        failures: vec![Failure::new(
+                    self.unfinished(
+                        t,
+                        Outcome::Fail,
+                        vec![Failure::new(
                             "internal",
                             "",
                             "the trial to finish",
                             "its worker ended abnormally (a conform bug)",
                         )],
-                        response: None,
-                        notes: vec![],
-                        duration: Duration::ZERO,
-                    }
+                    )
                 })
             })
             .collect()
@@ -329,6 +317,11 @@ impl RunContext {
 impl RunContext {
     /// The result of a trial an interrupt kept from starting.
     fn not_run(&self, t: &Trial) -> TrialResult {
+        self.unfinished(t, Outcome::Skip(NOT_RUN_INTERRUPTED.into()), vec![])
+    }
+
+    /// The result of a trial that has none of its own (never started, or its worker died).
+    fn unfinished(&self, t: &Trial, outcome: Outcome, failures: Vec<Failure>) -> TrialResult {
         let file = &self.suite.files[t.file];
         let case = &file.file.cases[t.case];
         TrialResult {
@@ -338,8 +331,8 @@ impl RunContext {
             case: case.name.clone(),
             format: t.format,
             clause: case.clause.clone(),
-            outcome: Outcome::Skip(NOT_RUN_INTERRUPTED.into()),
-            failures: vec![],
+            outcome,
+            failures,
             response: None,
             notes: vec![],
             duration: Duration::ZERO,
