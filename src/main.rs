@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use conform::case::model::Format;
 use conform::command::{self, run::RunArgs, ExitCode, Sources};
-use conform::run::Selection;
+use conform::report::terminal::Verbosity;
+use conform::run::{RunOptions, Selection};
 
 #[derive(Parser)]
 #[command(
@@ -49,20 +50,27 @@ enum Command {
     },
 }
 
-/// Target and selection options shared by `record` and `parity`.
+/// The target, for every command that runs trials (`run`, `record`, `parity`).
 #[derive(Args)]
-struct RecordTargetCli {
-    #[command(flatten)]
-    sources: SourcesCli,
-    /// A base URL serving every service, or a target file (default: the built-in emulators).
+struct TargetCli {
+    /// A base URL serving every service, or a target file (YAML; see the README; default: the
+    /// built-in emulators).
     #[arg(long, value_name = "URL|FILE")]
     target: Option<String>,
     /// The provider-state URL of a `--target URL`.
     #[arg(long, value_name = "URL")]
     states: Option<String>,
+}
+
+/// Which trials, for every command that runs trials.
+#[derive(Args)]
+struct SelectionCli {
     /// Only trials whose id contains this (repeatable).
     #[arg(long, short = 'f', value_name = "TEXT")]
     filter: Vec<String>,
+    /// Filters must equal the trial id.
+    #[arg(long)]
+    exact: bool,
     /// Only cases with this tag (repeatable).
     #[arg(long, value_name = "TAG")]
     tag: Vec<String>,
@@ -72,19 +80,114 @@ struct RecordTargetCli {
     /// Only this Alibaba response format (repeatable).
     #[arg(long, value_name = "json|xml", value_parser = command::run::parse_format)]
     format: Vec<Format>,
+}
+
+impl SelectionCli {
+    fn selection(self, files: Vec<String>) -> Selection {
+        Selection {
+            filters: self.filter,
+            exact: self.exact,
+            tags: self.tag,
+            skip_tags: self.skip_tag,
+            formats: (!self.format.is_empty()).then_some(self.format),
+            files,
+        }
+    }
+}
+
+/// How many trials at once, for every command that runs trials (`mutate` has its own default).
+#[derive(Args)]
+struct JobsCli {
     /// How many cases run at once (at least 1).
     #[arg(long, short = 'j', default_value_t = 16, value_parser = command::parse_jobs)]
     jobs: usize,
 }
 
-impl RecordTargetCli {
-    fn selection(&self) -> Selection {
-        Selection {
-            filters: self.filter.clone(),
-            tags: self.tag.clone(),
-            skip_tags: self.skip_tag.clone(),
-            formats: (!self.format.is_empty()).then(|| self.format.clone()),
-            ..Selection::default()
+/// Everything `record` and `parity` share.
+#[derive(Args)]
+struct RecordTargetCli {
+    #[command(flatten)]
+    sources: SourcesCli,
+    #[command(flatten)]
+    target: TargetCli,
+    #[command(flatten)]
+    selection: SelectionCli,
+    #[command(flatten)]
+    jobs: JobsCli,
+}
+
+/// When the terminal output has colour.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE` forces it).
+    Auto,
+    Always,
+    Never,
+}
+
+/// The terminal output of `run`.
+#[derive(Args)]
+struct OutputCli {
+    /// Colour the output: auto (a terminal without `NO_COLOR`), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    color: ColorWhen,
+    /// Print only failures and the summary.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print each step's request line (method and path; never the query or headers) and
+    /// its answer's status.
+    #[arg(long, short = 'v')]
+    verbose: bool,
+}
+
+impl OutputCli {
+    fn color(&self) -> anstream::ColorChoice {
+        match self.color {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        }
+    }
+
+    fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        }
+    }
+}
+
+/// When `run` stops, retries and how fast it sends.
+#[derive(Args)]
+struct ControlCli {
+    /// Stop starting trials after the first failure (`--max-fail 1`).
+    #[arg(long, conflicts_with = "max_fail")]
+    fail_fast: bool,
+    /// Stop starting trials after N failures; those not run are reported as skipped (not run),
+    /// and the run fails.
+    #[arg(long, value_name = "N", value_parser = command::parse_jobs)]
+    max_fail: Option<usize>,
+    /// Run a failed trial again up to N times, only when it failed on a transport error or
+    /// throttling (HTTP 429, Alibaba `Throttling.User`); one that then passes is reported flaky.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retries: u32,
+    /// At most N requests per second to each service (for real clouds that throttle).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    rate: Option<u32>,
+}
+
+impl ControlCli {
+    fn options(&self, jobs: usize) -> RunOptions {
+        RunOptions {
+            jobs,
+            max_fail: if self.fail_fast {
+                Some(1)
+            } else {
+                self.max_fail
+            },
+            retries: self.retries,
+            rate: self.rate,
         }
     }
 }
@@ -165,33 +268,19 @@ impl From<SourcesCli> for Sources {
 struct RunCli {
     #[command(flatten)]
     sources: SourcesCli,
-    /// A base URL serving every service, or a target file (YAML; see the README).
-    #[arg(long, value_name = "URL|FILE")]
-    target: Option<String>,
-    /// The provider-state URL of a `--target URL`.
-    #[arg(long, value_name = "URL")]
-    states: Option<String>,
+    #[command(flatten)]
+    target: TargetCli,
     /// Only cases from these case files.
     #[arg(value_name = "CASE_FILE")]
     files: Vec<String>,
-    /// Only trials whose id contains this (repeatable).
-    #[arg(long, short = 'f', value_name = "TEXT")]
-    filter: Vec<String>,
-    /// Filters must equal the trial id.
-    #[arg(long)]
-    exact: bool,
-    /// Only cases with this tag (repeatable).
-    #[arg(long, value_name = "TAG")]
-    tag: Vec<String>,
-    /// Leave out cases with this tag (repeatable).
-    #[arg(long, value_name = "TAG")]
-    skip_tag: Vec<String>,
-    /// Only this Alibaba response format (repeatable).
-    #[arg(long, value_name = "json|xml", value_parser = command::run::parse_format)]
-    format: Vec<Format>,
-    /// How many cases run at once (at least 1).
-    #[arg(long, short = 'j', default_value_t = 16, value_parser = command::parse_jobs)]
-    jobs: usize,
+    #[command(flatten)]
+    selection: SelectionCli,
+    #[command(flatten)]
+    jobs: JobsCli,
+    #[command(flatten)]
+    output: OutputCli,
+    #[command(flatten)]
+    control: ControlCli,
     /// List the selected trials and stop.
     #[arg(long)]
     list: bool,
@@ -254,17 +343,12 @@ fn main() -> std::process::ExitCode {
     let code = match cli.command {
         Command::Run(r) => command::run::run(RunArgs {
             sources: r.sources.into(),
-            target: r.target,
-            states: r.states,
-            selection: Selection {
-                filters: r.filter,
-                exact: r.exact,
-                tags: r.tag,
-                skip_tags: r.skip_tag,
-                formats: (!r.format.is_empty()).then_some(r.format),
-                files: r.files,
-            },
-            jobs: r.jobs,
+            target: r.target.target,
+            states: r.target.states,
+            selection: r.selection.selection(r.files),
+            control: r.control.options(r.jobs.jobs),
+            color: r.output.color(),
+            verbosity: r.output.verbosity(),
             list: r.list,
             report_json: r.report_json,
             report_junit: r.report_junit,
@@ -284,19 +368,19 @@ fn main() -> std::process::ExitCode {
             parallel: m.jobs,
         }),
         Command::Record(r) => command::record::record(command::record::RecordArgs {
-            selection: r.common.selection(),
+            selection: r.common.selection.selection(vec![]),
             sources: r.common.sources.into(),
-            target: r.common.target,
-            states: r.common.states,
-            jobs: r.common.jobs,
+            target: r.common.target.target,
+            states: r.common.target.states,
+            jobs: r.common.jobs.jobs,
             out: r.out,
         }),
         Command::Parity(p) => command::parity::parity(command::parity::ParityArgs {
-            selection: p.common.selection(),
+            selection: p.common.selection.selection(vec![]),
             sources: p.common.sources.into(),
-            target: p.common.target,
-            states: p.common.states,
-            jobs: p.common.jobs,
+            target: p.common.target.target,
+            states: p.common.target.states,
+            jobs: p.common.jobs.jobs,
             baseline: p.baseline,
             against: p.against,
             against_states: p.against_states,

@@ -24,6 +24,8 @@ fn trial(service: &str, operation: &str, case: &str, outcome: Outcome) -> TrialR
         response: None,
         notes: vec![],
         duration: Duration::from_micros(12_340),
+        attempts: 1,
+        flaky: false,
     }
 }
 

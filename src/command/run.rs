@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use super::{ExitCode, Sources};
 use crate::case::model::Format;
-use crate::run::{self, Outcome, RunContext, Selection, Target};
+use crate::report::terminal::{TerminalOptions, TerminalReporter, Verbosity};
+use crate::report::{Event, Reporter, RunReport};
+use crate::run::{self, Outcome, RunContext, RunOptions, Selection, Target};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunArgs {
@@ -15,7 +17,11 @@ pub struct RunArgs {
     pub target: Option<String>,
     pub states: Option<String>,
     pub selection: Selection,
-    pub jobs: usize,
+    /// Jobs, max-fail, retries, rate.
+    pub control: RunOptions,
+    /// Colour and verbosity of the terminal.
+    pub color: anstream::ColorChoice,
+    pub verbosity: Verbosity,
     pub list: bool,
     pub report_json: Option<PathBuf>,
     pub report_junit: Option<PathBuf>,
@@ -149,31 +155,6 @@ pub fn run(args: RunArgs) -> ExitCode {
     })
 }
 
-/// Where the progress lines and the summary go: standard error when a report takes
-/// standard output (`--report-json -`), so that the report stays parseable.
-#[derive(Clone, Copy)]
-enum Console {
-    Stdout,
-    Stderr,
-}
-
-impl Console {
-    fn of(args: &RunArgs) -> Console {
-        if report_paths(args).any(crate::report::is_stdout) {
-            Console::Stderr
-        } else {
-            Console::Stdout
-        }
-    }
-
-    fn say(self, text: &str) {
-        match self {
-            Console::Stdout => println!("{text}"),
-            Console::Stderr => eprintln!("{text}"),
-        }
-    }
-}
-
 /// The reports asked for, each by where it goes.
 fn report_paths(args: &RunArgs) -> impl Iterator<Item = &std::path::Path> {
     [
@@ -198,86 +179,83 @@ fn check_report_destinations(args: &RunArgs) -> Result<(), ExitCode> {
     Ok(())
 }
 
-/// Runs the trials, prints each and the summary, writes the reports: the exit code.
+/// A file reporter's constructor: where it writes.
+type NewFileReporter = fn(PathBuf) -> crate::report::FileReporter;
+
+/// The reporters of a run: the terminal first, then each report file asked for.
+fn reporters(args: &RunArgs) -> Vec<Box<dyn Reporter>> {
+    let terminal = TerminalReporter::new(TerminalOptions {
+        color: args.color,
+        verbosity: args.verbosity,
+        // A report on standard output keeps it parseable: the terminal goes to standard error.
+        to_stderr: report_paths(args).any(crate::report::is_stdout),
+        strict: args.strict,
+    });
+    let mut all: Vec<Box<dyn Reporter>> = vec![Box::new(terminal)];
+    let files: [(&Option<PathBuf>, NewFileReporter); 4] = [
+        (&args.report_json, crate::report::json::reporter),
+        (&args.report_junit, crate::report::junit::reporter),
+        (&args.report_tap, crate::report::tap::reporter),
+        (&args.report_markdown, crate::report::markdown::reporter),
+    ];
+    for (path, reporter) in files {
+        if let Some(p) = path {
+            all.push(Box::new(reporter(p.clone())));
+        }
+    }
+    all
+}
+
+/// Hands each event to every reporter; a report that cannot be written is a usage error.
+struct Fanout {
+    reporters: Vec<Box<dyn Reporter>>,
+    failed: bool,
+}
+
+impl Fanout {
+    fn send(&mut self, event: &Event<'_>) {
+        for r in &mut self.reporters {
+            if let Err(e) = r.on_event(event) {
+                eprintln!("conform: {e}");
+                self.failed = true;
+            }
+        }
+    }
+}
+
+/// Runs the trials with every event to the reporters: the exit code.
 async fn run_and_report(
     ctx: &Arc<RunContext>,
     trials: Vec<run::Trial>,
     args: &RunArgs,
     signal: &std::sync::OnceLock<&'static str>,
 ) -> ExitCode {
-    let console = Console::of(args);
-    let target_name = ctx.target.name.clone();
-    console.say(&format!(
-        "conform: {} trials against {target_name}, {} at a time",
-        trials.len(),
-        args.jobs
-    ));
+    let mut fanout = Fanout {
+        reporters: reporters(args),
+        failed: false,
+    };
     let started_at = chrono::Utc::now();
     let started = Instant::now();
     let results = ctx
-        .run_all(trials, args.jobs, |r| {
-            console.say(&crate::report::terminal::line(r));
-            if let Some(n) = crate::report::terminal::notes(r) {
-                console.say(&n);
-            }
-        })
+        .run_streamed(trials, &args.control, &mut |e| fanout.send(e))
         .await;
-    let report = crate::report::RunReport {
-        target: &target_name,
+    let report = RunReport {
+        target: &ctx.target.name,
         results: &results,
         started_at,
         elapsed: started.elapsed(),
         interrupted: signal.get().copied(),
         strict: args.strict,
     };
-    console.say(&crate::report::terminal::summary_of_run(
-        &results,
-        report.elapsed,
-        report.interrupted,
-    ));
-    let strict_failure = args
-        .strict
-        .then(|| crate::report::terminal::strict_words(&results))
-        .flatten();
-    if let Some(words) = &strict_failure {
-        console.say(words);
-    }
-    let code = if results.iter().any(|r| r.outcome == Outcome::Fail) || strict_failure.is_some() {
+    fanout.send(&Event::RunFinished(&report));
+    let strict_failure = args.strict && crate::run::Summary::of(&results).skipped > 0;
+    if fanout.failed {
+        ExitCode::Usage
+    } else if results.iter().any(|r| r.outcome == Outcome::Fail) || strict_failure {
         ExitCode::Failed
     } else {
         ExitCode::Ok
-    };
-    match write_reports(&report, args) {
-        Ok(()) => code,
-        Err(e) => e,
     }
-}
-
-/// Writes each report asked for; a report that cannot be written is a usage error.
-fn write_reports(report: &crate::report::RunReport, args: &RunArgs) -> Result<(), ExitCode> {
-    let mut outcome = Ok(());
-    let mut put = |path: &Option<PathBuf>, render: &dyn Fn() -> Result<String, String>| {
-        let Some(p) = path else { return };
-        let written =
-            render().and_then(|x| crate::report::write(p, x.as_bytes()).map_err(|e| e.to_string()));
-        if let Err(e) = written {
-            eprintln!("conform: cannot write {}: {e}", p.display());
-            outcome = Err(ExitCode::Usage);
-        }
-    };
-    put(&args.report_json, &|| {
-        Ok(crate::report::json::render_run(report))
-    });
-    put(&args.report_junit, &|| {
-        crate::report::junit::render_run(report)
-    });
-    put(&args.report_tap, &|| {
-        Ok(crate::report::tap::render_run(report))
-    });
-    put(&args.report_markdown, &|| {
-        Ok(crate::report::markdown::render_run(report))
-    });
-    outcome
 }
 
 /// On the first SIGINT or SIGTERM sets `interrupt` (the runner then starts no more trials,

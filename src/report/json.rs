@@ -28,6 +28,11 @@ pub fn render(target: &str, results: &[TrialResult], elapsed: std::time::Duratio
     render_run(&RunReport::ending_now(target, results, elapsed))
 }
 
+/// The JSON report of the run, written to `path` when it finishes.
+pub fn reporter(path: std::path::PathBuf) -> super::FileReporter {
+    super::FileReporter::new(path, |run| Ok(render_run(run)))
+}
+
 /// The report of `run` (which may have been interrupted).
 pub fn render_run(run: &RunReport) -> String {
     let report = Report {

@@ -1,7 +1,9 @@
 //! The JUnit XML report: one test suite per operation, one test case per trial, failures with
 //! their messages, skips with their reasons; what common CI systems read.
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
 use super::RunReport;
 use crate::run::{Outcome, TrialResult};
@@ -11,7 +13,32 @@ pub fn render(results: &[TrialResult], elapsed: std::time::Duration) -> Result<S
     render_run(&RunReport::ending_now("", results, elapsed))
 }
 
+/// The JUnit report of the run, written to `path` when it finishes.
+pub fn reporter(path: std::path::PathBuf) -> super::FileReporter {
+    super::FileReporter::new(path, render_run)
+}
+
+/// A trial that ran more than once (`--retries`): one rerun per earlier attempt, each failed on
+/// a transport error or throttling (`flakyFailure` under a pass, `rerunFailure` under a failure).
+fn reruns(r: &TrialResult) -> Vec<TestRerun> {
+    (1..r.attempts)
+        .map(|attempt| {
+            let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+            rerun.set_message(format!(
+                "attempt {attempt} failed on a transport error or throttling"
+            ));
+            rerun
+        })
+        .collect()
+}
+
 fn status(r: &TrialResult) -> TestCaseStatus {
+    let mut status = outcome_status(r);
+    status.add_reruns(reruns(r));
+    status
+}
+
+fn outcome_status(r: &TrialResult) -> TestCaseStatus {
     match &r.outcome {
         Outcome::Pass => TestCaseStatus::success(),
         Outcome::Skip(why) => {

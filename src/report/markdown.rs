@@ -132,6 +132,11 @@ fn skips_section(results: &[TrialResult]) -> String {
     out
 }
 
+/// The Markdown summary of the run, written to `path` when it finishes.
+pub fn reporter(path: std::path::PathBuf) -> super::FileReporter {
+    super::FileReporter::new(path, |run| Ok(render_run(run)))
+}
+
 /// The report of `run`.
 pub fn render_run(run: &RunReport) -> String {
     let mut out = header(run);

@@ -7,49 +7,54 @@ pub mod markdown;
 pub mod tap;
 pub mod terminal;
 
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::run::TrialResult;
 
-/// What every report of a run is made from.
-#[derive(Debug, Clone, Copy)]
-pub struct RunReport<'a> {
-    /// The target as shown (a URL without user info, or a target file's path).
-    pub target: &'a str,
-    pub results: &'a [TrialResult],
-    pub started_at: DateTime<Utc>,
-    pub elapsed: Duration,
-    /// The signal that interrupted the run, if one did.
-    pub interrupted: Option<&'a str>,
-    /// `--strict`: a skip fails the run.
-    pub strict: bool,
+pub use crate::run::event::{Event, RunReport};
+
+/// A consumer of the run's events. Live reporters (the terminal) act on each; file reporters
+/// write at [`Event::RunFinished`], from the whole run. A new report is one file here with a
+/// type that implements this.
+pub trait Reporter: Send {
+    /// Sees each event of the run, in order; an error is a report that could not be written.
+    fn on_event(&mut self, event: &Event<'_>) -> Result<(), ReportError>;
 }
 
-impl<'a> RunReport<'a> {
-    /// A report of `results` that started `elapsed` ago.
-    pub fn ending_now(target: &'a str, results: &'a [TrialResult], elapsed: Duration) -> Self {
-        let back = chrono::Duration::from_std(elapsed).unwrap_or_default();
-        RunReport {
-            target,
-            results,
-            started_at: Utc::now() - back,
-            elapsed,
-            interrupted: None,
-            strict: false,
-        }
-    }
+/// A report that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {message}")]
+pub struct ReportError {
+    pub path: String,
+    pub message: String,
+}
 
-    /// Whether the run failed: a failed trial, an interruption, or a skip under `--strict`.
-    pub fn failed(&self) -> bool {
-        let s = crate::run::Summary::of(self.results);
-        s.failed > 0 || self.interrupted.is_some() || (self.strict && s.skipped > 0)
-    }
+/// A report file rendered from the whole run when it finishes (JSON, JUnit, TAP, Markdown).
+pub struct FileReporter {
+    path: PathBuf,
+    render: fn(&RunReport) -> Result<String, String>,
+}
 
-    pub fn finished_at(&self) -> DateTime<Utc> {
-        self.started_at + chrono::Duration::from_std(self.elapsed).unwrap_or_default()
+impl FileReporter {
+    /// Writes `render(run)` to `path` (`-`: standard output) when the run finishes.
+    pub fn new(path: PathBuf, render: fn(&RunReport) -> Result<String, String>) -> Self {
+        FileReporter { path, render }
+    }
+}
+
+impl Reporter for FileReporter {
+    fn on_event(&mut self, event: &Event<'_>) -> Result<(), ReportError> {
+        let Event::RunFinished(run) = event else {
+            return Ok(());
+        };
+        (self.render)(run)
+            .and_then(|text| write(&self.path, text.as_bytes()).map_err(|e| e.to_string()))
+            .map_err(|message| ReportError {
+                path: self.path.display().to_string(),
+                message,
+            })
     }
 }
 
@@ -149,6 +154,8 @@ pub(crate) mod sample {
             response: None,
             notes: vec![],
             duration: std::time::Duration::from_millis(3),
+            attempts: 1,
+            flaky: false,
         }
     }
 

@@ -33,6 +33,11 @@ fn failure_block(r: &TrialResult) -> String {
     s
 }
 
+/// The TAP report of the run, written to `path` when it finishes.
+pub fn reporter(path: std::path::PathBuf) -> super::FileReporter {
+    super::FileReporter::new(path, |run| Ok(render_run(run)))
+}
+
 fn test_point(number: usize, r: &TrialResult) -> String {
     let id = one_line(&r.id);
     match &r.outcome {

@@ -1,18 +1,70 @@
-//! The terminal: one line per case as it finishes, details under each failure, a summary.
+//! The terminal: one line per case as it finishes, details under each failure, a summary; in
+//! colour and with a progress bar on a terminal, plain lines elsewhere (CI logs).
 
+use std::io::{IsTerminal as _, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use super::{Event, ReportError, Reporter, RunReport};
 use crate::run::{Outcome, Summary, TrialResult};
 
 fn ms(d: std::time::Duration) -> String {
     format!("{:>7.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// The styles of the outcome words; the stream strips them where colour is off.
+struct Palette {
+    pass: Style,
+    fail: Style,
+    skip: Style,
+}
+
+const PLAIN: Palette = Palette {
+    pass: Style::new(),
+    fail: Style::new(),
+    skip: Style::new(),
+};
+
+const COLOURED: Palette = Palette {
+    pass: AnsiColor::Green.on_default(),
+    fail: AnsiColor::Red.on_default().bold(),
+    skip: AnsiColor::Yellow.on_default(),
+};
+
 /// The line of one trial, plus the details of a failure.
 pub fn line(r: &TrialResult) -> String {
+    styled_line(r, &PLAIN)
+}
+
+/// Why a trial ran more than once, after its line.
+fn attempts_note(r: &TrialResult) -> String {
+    match (r.flaky, r.attempts > 1) {
+        (true, _) => format!(
+            "  (flaky: passed on attempt {} after a transport error or throttling)",
+            r.attempts
+        ),
+        (false, true) => format!("  ({} attempts)", r.attempts),
+        _ => String::new(),
+    }
+}
+
+fn styled_line(r: &TrialResult, p: &Palette) -> String {
+    let word = |style: &Style, text: &str| format!("{style}{text}{style:#}");
+    let again = attempts_note(r);
     match &r.outcome {
-        Outcome::Pass => format!("pass  {}  {}", ms(r.duration), r.id),
-        Outcome::Skip(why) => format!("skip  {}  {}  ({why})", ms(r.duration), r.id),
+        Outcome::Pass => format!(
+            "{}  {}  {}{again}",
+            word(&p.pass, "pass"),
+            ms(r.duration),
+            r.id
+        ),
+        Outcome::Skip(why) => {
+            let skip = word(&p.skip, "skip");
+            format!("{skip}  {}  {}  ({why})", ms(r.duration), r.id)
+        }
         Outcome::Fail => {
-            let mut s = format!("FAIL  {}  {}\n", ms(r.duration), r.id);
+            let fail = word(&p.fail, "FAIL");
+            let mut s = format!("{fail}  {}  {}{again}\n", ms(r.duration), r.id);
             s.push_str(&format!("      clause: {}\n", r.clause));
             for f in &r.failures {
                 s.push_str(&format!("      - {f}\n"));
@@ -113,6 +165,152 @@ pub fn summary_of_run(
     out
 }
 
+/// How much the terminal shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// Failures and the summary only (`-q`).
+    Quiet,
+    #[default]
+    Normal,
+    /// Also each request line and answer status (`-v`).
+    Verbose,
+}
+
+/// Where and how the terminal reporter writes.
+#[derive(Debug, Clone, Copy)]
+pub struct TerminalOptions {
+    /// `auto` colours only a terminal, and honours `NO_COLOR` and `CLICOLOR_FORCE`.
+    pub color: anstream::ColorChoice,
+    pub verbosity: Verbosity,
+    /// Standard error instead of standard output (a report took standard output).
+    pub to_stderr: bool,
+    /// `--strict`: the summary says when skips fail the run.
+    pub strict: bool,
+}
+
+/// The live reporter: a line per finished trial (and per request with `-v`), a progress bar
+/// while the run goes on when writing to a terminal, the summary at the end.
+pub struct TerminalReporter {
+    out: anstream::AutoStream<Box<dyn Write + Send>>,
+    options: TerminalOptions,
+    progress: indicatif::ProgressBar,
+}
+
+impl TerminalReporter {
+    pub fn new(options: TerminalOptions) -> TerminalReporter {
+        let (raw, terminal, choice): (Box<dyn Write + Send>, _, _) = if options.to_stderr {
+            let e = std::io::stderr();
+            let (t, c) = (e.is_terminal(), anstream::AutoStream::choice(&e));
+            (Box::new(e), t, c)
+        } else {
+            let o = std::io::stdout();
+            let (t, c) = (o.is_terminal(), anstream::AutoStream::choice(&o));
+            (Box::new(o), t, c)
+        };
+        let choice = match options.color {
+            anstream::ColorChoice::Auto => choice,
+            given => given,
+        };
+        let progress = match (terminal, options.to_stderr) {
+            (false, _) => indicatif::ProgressBar::hidden(),
+            (true, true) => live_bar(indicatif::ProgressDrawTarget::stderr()),
+            (true, false) => live_bar(indicatif::ProgressDrawTarget::stdout()),
+        };
+        TerminalReporter {
+            out: anstream::AutoStream::new(raw, choice),
+            options,
+            progress,
+        }
+    }
+
+    /// Prints `text` above the progress bar.
+    fn say(&mut self, text: &str) {
+        let out = &mut self.out;
+        // A closed output (a pipe's reader gone) is not the run's failure.
+        self.progress.suspend(|| {
+            let _ = writeln!(out, "{text}");
+        });
+    }
+
+    fn finished_trial(&mut self, r: &TrialResult) {
+        self.progress.inc(1);
+        if self.options.verbosity == Verbosity::Quiet && r.outcome != Outcome::Fail {
+            return;
+        }
+        self.say(&styled_line(r, &COLOURED));
+        if let Some(n) = notes(r) {
+            self.say(&n);
+        }
+    }
+
+    fn finished_run(&mut self, run: &RunReport) {
+        self.progress.finish_and_clear();
+        let mut text = summary_of_run(run.results, run.elapsed, run.interrupted);
+        let flaky = run.results.iter().filter(|r| r.flaky).count();
+        if flaky > 0 {
+            text.push_str(&format!(" ({flaky} flaky: passed on a retry)"));
+        }
+        self.say(&text);
+        if let Some(words) = run.strict.then(|| strict_words(run.results)).flatten() {
+            self.say(&words);
+        }
+    }
+}
+
+/// A bar with the count, the elapsed time and the estimate of what is left.
+fn live_bar(target: indicatif::ProgressDrawTarget) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(0), target);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:32} {pos}/{len} trials  {elapsed_precise}  ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+impl Reporter for TerminalReporter {
+    fn on_event(&mut self, event: &Event<'_>) -> Result<(), ReportError> {
+        let verbose = self.options.verbosity == Verbosity::Verbose;
+        match *event {
+            Event::RunStarted {
+                planned,
+                jobs,
+                target,
+            } => {
+                self.progress.set_length(planned as u64);
+                if self.options.verbosity != Verbosity::Quiet {
+                    let plan =
+                        format!("conform: {planned} trials against {target}, {jobs} at a time");
+                    self.say(&plan);
+                }
+            }
+            Event::StepSent {
+                trial,
+                method,
+                path,
+            } if verbose => {
+                self.say(&format!("      → {trial}  {method} {path}"));
+            }
+            Event::AnswerReceived {
+                trial,
+                status,
+                elapsed,
+            } if verbose => {
+                let status = status.map_or("no answer".to_string(), |s| s.to_string());
+                self.say(&format!(
+                    "      ← {trial}  {status}  ({})",
+                    ms(elapsed).trim()
+                ));
+            }
+            Event::TrialFinished(r) => self.finished_trial(r),
+            Event::RunFinished(run) => self.finished_run(run),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +329,8 @@ mod tests {
             response: Some("DELETE /x → 404\n{}".into()),
             notes: vec![],
             duration: std::time::Duration::from_millis(3),
+            attempts: 1,
+            flaky: false,
         }
     }
 

@@ -166,6 +166,8 @@ impl RunContext {
                 .map(|n| self.redactor.redact(&n))
                 .collect(),
             duration: started.elapsed(),
+            attempts: 1,
+            flaky: false,
         }
     }
 
@@ -500,16 +502,19 @@ impl RunContext {
         }
         let transport =
             |actual: String| Failure::new("transport", built.summary(), "an answer", actual);
-        let resp = rb
-            .send()
-            .await
-            .map_err(|e| transport(transport_error(&e)))?;
+        let path = self.redactor.redact(built.url.path());
+        let sent = super::event::sending(&built.method, &path).await;
+        let resp = rb.send().await.map_err(|e| {
+            super::event::no_answer(sent);
+            transport(transport_error(&e))
+        })?;
         let status = resp.status().as_u16();
         let mut headers = resp.headers().clone();
         // The request's timeout covers reading the body too.
         let body = super::read::read_limited(resp, self.target.max_answer_bytes)
             .await
             .map_err(|e| {
+                super::event::answered(sent, status, &[]);
                 Failure::new(
                     "transport",
                     built.summary(),
@@ -517,6 +522,7 @@ impl RunContext {
                     format!("{status} with {e}"),
                 )
             })?;
+        super::event::answered(sent, status, &body);
         // Redacted on receipt: no check, capture or excerpt ever sees a secret the target echoes.
         self.redactor.redact_headers(&mut headers);
         Ok(Answer {

@@ -1,12 +1,16 @@
 //! The runner: plans trials (a case, and for Alibaba a response format), runs them
 //! concurrently against a target with one HTTP client per run, and streams results.
 
+pub mod event;
 mod exec;
 pub mod observe;
+pub mod policy;
+pub mod rate;
 mod read;
 pub mod redact;
 pub mod request;
 pub mod states;
+mod stream;
 pub mod target;
 
 use std::sync::Arc;
@@ -20,7 +24,9 @@ use crate::check::schema::SchemaSet;
 use crate::check::Failure;
 use crate::spec::model::Protocol;
 use crate::spec::Catalog;
+pub use event::{Event, RunReport};
 pub use exec::{transport_error, TEARDOWN_CHECK, TEARDOWN_GRACE};
+pub use policy::RunOptions;
 pub use redact::Redactor;
 pub use target::Target;
 
@@ -60,6 +66,16 @@ pub struct TrialResult {
     pub notes: Vec<String>,
     #[serde(serialize_with = "ser_ms", rename = "duration_ms")]
     pub duration: Duration,
+    /// How many times the trial ran (`--retries`); shown only when more than once.
+    #[serde(skip_serializing_if = "ran_once")]
+    pub attempts: u32,
+    /// Passed, but only on a retry.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub flaky: bool,
+}
+
+fn ran_once(attempts: &u32) -> bool {
+    *attempts <= 1
 }
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -239,79 +255,6 @@ impl RunContext {
             interrupt_grace: INTERRUPT_GRACE,
         })
     }
-
-    /// Runs trials with at most `jobs` at once; `on_result` sees each as it finishes. Results
-    /// come back in plan order. `jobs` workers pull the next trial, so a large suite costs no
-    /// more than its running cases.
-    pub async fn run_all(
-        self: &Arc<Self>,
-        trials: Vec<Trial>,
-        jobs: usize,
-        mut on_result: impl FnMut(&TrialResult),
-    ) -> Vec<TrialResult> {
-        let n = trials.len();
-        let trials = Arc::new(trials);
-        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut workers = tokio::task::JoinSet::new();
-        for _ in 0..jobs.max(1).min(n.max(1)) {
-            let (ctx, trials, next, tx) = (
-                Arc::clone(self),
-                Arc::clone(&trials),
-                Arc::clone(&next),
-                tx.clone(),
-            );
-            workers.spawn(async move {
-                loop {
-                    if ctx.interrupt.is_set() {
-                        break;
-                    }
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(trial) = trials.get(i) else { break };
-                    let result = Box::pin(ctx.run_trial(trial)).await;
-                    if tx.send((i, result)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let mut results: Vec<Option<TrialResult>> = (0..n).map(|_| None).collect();
-        while let Some((i, r)) = rx.recv().await {
-            on_result(&r);
-            results[i] = Some(r);
-        }
-        while let Some(joined) = workers.join_next().await {
-            if let Err(e) = joined {
-                eprintln!("conform: a worker ended abnormally: {e}");
-            }
-        }
-        // A trial whose worker died (a bug) is a failure, never a silent gap; one an
-        // interrupt kept from starting is a skip that says so.
-        let interrupted = self.interrupt.is_set();
-        results
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
-                r.unwrap_or_else(|| {
-                    let t = &trials[i];
-                    if interrupted {
-                        return self.not_run(t);
-                    }
-                    self.unfinished(
-                        t,
-                        Outcome::Fail,
-                        vec![Failure::new(
-                            "internal",
-                            "",
-                            "the trial to finish",
-                            "its worker ended abnormally (a conform bug)",
-                        )],
-                    )
-                })
-            })
-            .collect()
-    }
 }
 
 impl RunContext {
@@ -336,6 +279,8 @@ impl RunContext {
             response: None,
             notes: vec![],
             duration: Duration::ZERO,
+            attempts: 0,
+            flaky: false,
         }
     }
 }
