@@ -444,4 +444,49 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn target_and_selection_flags_are_the_same_in_every_command_that_runs_trials() {
+        let shared = [
+            "--target",
+            "http://127.0.0.1:9",
+            "--states",
+            "http://127.0.0.1:9/s",
+            "-f",
+            "x",
+            "--exact",
+            "--tag",
+            "safe",
+            "--skip-tag",
+            "assumed-condition",
+            "--format",
+            "xml",
+            "-j",
+            "3",
+        ];
+        for command in ["run", "record --out x", "parity --baseline x"] {
+            let words: Vec<&str> = command.split(' ').collect();
+            let args = [&["conform"], &words[..], &shared[..]].concat();
+            assert!(Cli::try_parse_from(args).is_ok(), "{command}");
+        }
+    }
+
+    #[test]
+    fn fail_fast_is_max_fail_one() {
+        let parse =
+            |extra: &[&str]| match Cli::try_parse_from([&["conform", "run"], extra].concat()) {
+                Ok(Cli {
+                    command: Command::Run(r),
+                }) => r.control.options(r.jobs.jobs),
+                _ => panic!("{extra:?} parses"),
+            };
+        assert_eq!(parse(&["--fail-fast"]).max_fail, Some(1));
+        assert_eq!(parse(&["--max-fail", "4"]).max_fail, Some(4));
+        assert_eq!(parse(&[]).max_fail, None);
+        let options = parse(&["--retries", "2", "--rate", "5", "-j", "2"]);
+        assert_eq!(
+            (options.retries, options.rate, options.jobs),
+            (2, Some(5), 2)
+        );
+    }
 }

@@ -163,3 +163,168 @@ fn commands_whose_progress_owns_stdout_refuse_a_report_there() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("is for `conform run`'s reports"));
     }
 }
+
+/// `conform` with the colour variables of the caller's environment replaced by `env`.
+fn conform_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conform"));
+    for name in ["NO_COLOR", "CLICOLOR_FORCE", "CLICOLOR"] {
+        command.env_remove(name);
+    }
+    command
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("conform runs")
+}
+
+fn has_escape_codes(out: &Output) -> bool {
+    out.stdout.contains(&0x1b) || out.stderr.contains(&0x1b)
+}
+
+#[test]
+fn colour_follows_the_flag_and_the_environment() {
+    let always = conform_with_env(&[ONE_OPERATION, &["--color", "always"]].concat(), &[]);
+    assert_eq!(always.status.code(), Some(0), "{always:?}");
+    assert!(has_escape_codes(&always), "{always:?}");
+    // Not a terminal: auto has no colour; `CLICOLOR_FORCE` forces it; `NO_COLOR` wins over both.
+    let auto = conform_with_env(ONE_OPERATION, &[]);
+    assert!(!has_escape_codes(&auto), "{auto:?}");
+    let forced = conform_with_env(ONE_OPERATION, &[("CLICOLOR_FORCE", "1")]);
+    assert!(has_escape_codes(&forced), "{forced:?}");
+    let no_color = conform_with_env(ONE_OPERATION, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!has_escape_codes(&no_color), "{no_color:?}");
+    let never = conform_with_env(
+        &[ONE_OPERATION, &["--color", "never"]].concat(),
+        &[("CLICOLOR_FORCE", "1")],
+    );
+    assert!(!has_escape_codes(&never), "{never:?}");
+    let plain = String::from_utf8_lossy(&never.stdout);
+    assert!(
+        plain.contains("pass  ") && plain.contains("1 passed, 0 failed"),
+        "{plain}"
+    );
+}
+
+#[test]
+fn quiet_prints_failures_and_the_summary_only() {
+    let out = conform(&["run", "-q", "-f", "huawei-sms::DeleteTask::"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("pass  "), "{text}");
+    assert!(!text.contains("trials against"), "{text}");
+    assert!(text.contains(" passed, 0 failed"), "{text}");
+    // A failure is still printed in full.
+    let failing = conform(&[
+        "run",
+        "-q",
+        "--target",
+        "http://127.0.0.1:9",
+        "-f",
+        "huawei-sms::",
+        "-j",
+        "1",
+        "--fail-fast",
+    ]);
+    assert_eq!(failing.status.code(), Some(1), "{failing:?}");
+    let text = String::from_utf8_lossy(&failing.stdout);
+    assert_eq!(text.matches("FAIL  ").count(), 1, "{text}");
+    assert!(text.contains("clause: "), "{text}");
+}
+
+#[test]
+fn verbose_prints_each_request_and_answer_without_secrets() {
+    let out = conform(&[ONE_OPERATION, &["-v"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let id = "huawei-sms::DeleteTask::deletes-task";
+    assert!(
+        text.contains(&format!("→ {id}  DELETE /v3/tasks/")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("← {id}  404  (")), "{text}");
+    let credentials = conform::credentials::default_credentials("huawei-sms");
+    for secret in [credentials.secret, credentials.token]
+        .into_iter()
+        .flatten()
+    {
+        assert!(!text.contains(secret.expose()), "a secret in\n{text}");
+    }
+    assert!(
+        !text.contains("Authorization") && !text.contains('?'),
+        "{text}"
+    );
+}
+
+#[test]
+fn max_fail_stops_early_and_fails_the_run() {
+    let refused = [
+        "run",
+        "--target",
+        "http://127.0.0.1:9",
+        "-f",
+        "huawei-sms::",
+        "-j",
+        "1",
+    ];
+    let out = conform(&[&refused[..], &["--max-fail", "1"]].concat());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("FAIL  ").count(), 1, "{text}");
+    assert!(
+        text.contains("not run: the run stopped starting trials after 1 failure(s)"),
+        "{text}"
+    );
+    let all = conform(&refused);
+    let failed_without = String::from_utf8_lossy(&all.stdout)
+        .matches("FAIL  ")
+        .count();
+    assert!(
+        failed_without > 1,
+        "the selection has more than one failing trial"
+    );
+}
+
+#[test]
+fn a_transport_error_is_retried_and_counted() {
+    let out = conform(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:9",
+        "-f",
+        "huawei-sms::",
+        "--fail-fast",
+        "-j",
+        "1",
+        "--retries",
+        "2",
+        "--report-json",
+        "-",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let failed: Vec<&serde_json::Value> = report["trials"]
+        .as_array()
+        .expect("trials")
+        .iter()
+        .filter(|t| t["outcome"] == "fail")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["attempts"], 3);
+    assert!(failed[0].get("flaky").is_none());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(3 attempts)"));
+}
+
+#[test]
+fn run_flags_are_checked() {
+    for bad in [
+        &["--max-fail", "0"][..],
+        &["--rate", "0"],
+        &["--fail-fast", "--max-fail", "2"],
+        &["-q", "-v"],
+        &["--color", "sometimes"],
+    ] {
+        let out = conform(&[&["run", "--list"][..], bad].concat());
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {out:?}");
+    }
+}

@@ -94,4 +94,26 @@ mod tests {
         report["trials"][0]["outcome"] = "maybe".into();
         assert!(!schema().is_valid(&report));
     }
+
+    #[test]
+    fn retries_show_as_attempts_and_flaky() {
+        let mut results = sample::results();
+        (results[0].attempts, results[0].flaky) = (2, true);
+        results[1].attempts = 3;
+        let report: serde_json::Value =
+            serde_json::from_str(&render_run(&sample::report(&results))).expect("JSON");
+        assert!(schema().is_valid(&report), "{report:#}");
+        assert_eq!(report["trials"][0]["attempts"], 2);
+        assert_eq!(report["trials"][0]["flaky"], true);
+        assert_eq!(report["trials"][1]["attempts"], 3);
+        assert!(report["trials"][1].get("flaky").is_none());
+        assert!(report["trials"][2].get("attempts").is_none());
+        // The schema refuses what the runner never writes.
+        let mut wrong = report.clone();
+        wrong["trials"][2]["flaky"] = false.into();
+        assert!(!schema().is_valid(&wrong));
+        wrong["trials"][2]["flaky"] = true.into();
+        wrong["trials"][2]["attempts"] = 1.into();
+        assert!(!schema().is_valid(&wrong));
+    }
 }

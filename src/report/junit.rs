@@ -144,4 +144,25 @@ mod tests {
             assert!(xml.contains(want), "no `{want}` in\n{xml}");
         }
     }
+
+    #[test]
+    fn a_retried_trial_has_its_earlier_attempts() {
+        let mut flaky = sample::result("flaky", Outcome::Pass);
+        (flaky.attempts, flaky.flaky) = (2, true);
+        let mut failed = sample::result("failed", Outcome::Fail);
+        failed.attempts = 3;
+        let results = [flaky, failed, sample::result("once", Outcome::Pass)];
+        let xml = render_run(&sample::report(&results)).expect("renders");
+        let note = "failed on a transport error or throttling";
+        assert_eq!(xml.matches("<flakyFailure").count(), 1, "{xml}");
+        assert!(
+            xml.contains(&format!(r#"<flakyFailure message="attempt 1 {note}""#)),
+            "{xml}"
+        );
+        assert_eq!(xml.matches("<rerunFailure").count(), 2, "{xml}");
+        assert!(
+            xml.contains(&format!(r#"<rerunFailure message="attempt 2 {note}""#)),
+            "{xml}"
+        );
+    }
 }

@@ -356,4 +356,23 @@ mod tests {
             Some("strict: 1 skipped trial(s) fail the run")
         );
     }
+
+    #[test]
+    fn retried_trials_say_so_and_colour_is_only_styling() {
+        let mut flaky = result(Outcome::Pass);
+        (flaky.attempts, flaky.flaky) = (2, true);
+        assert_eq!(
+            line(&flaky),
+            "pass      3.0 ms  s::Op::c  (flaky: passed on attempt 2 after a transport error or throttling)"
+        );
+        let mut failed = result(Outcome::Fail);
+        failed.attempts = 3;
+        assert!(line(&failed).starts_with("FAIL      3.0 ms  s::Op::c  (3 attempts)\n"));
+        let coloured = styled_line(&flaky, &COLOURED);
+        assert!(coloured.starts_with("\u{1b}["), "{coloured:?}");
+        let mut stripped = Vec::new();
+        let mut stream = anstream::StripStream::new(&mut stripped);
+        std::io::Write::write_all(&mut stream, coloured.as_bytes()).expect("written");
+        assert_eq!(String::from_utf8_lossy(&stripped), line(&flaky));
+    }
 }

@@ -202,3 +202,260 @@ fn dispatch(
         }
     }
 }
+
+#[cfg(all(test, feature = "emulator"))]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse as _;
+
+    use super::super::target::ServiceCredentials;
+    use super::super::{plan, Event, Outcome, RunContext, RunOptions, Selection, Trial};
+    use crate::auth::Secret;
+    use crate::case::Suite;
+    use crate::spec::Catalog;
+
+    /// A stand-in target that answers every request with `status` and `body`; counts them.
+    async fn answering(status: u16, body: &'static str) -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let base = format!("http://{}", listener.local_addr().expect("an address"));
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&count);
+        let status = StatusCode::from_u16(status).expect("a status");
+        let app = axum::Router::new().fallback(move || {
+            seen.fetch_add(1, Ordering::Relaxed);
+            async move { (status, body) }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (base, count)
+    }
+
+    /// A port that was just free and is closed again: connection refused.
+    fn refusing() -> String {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        format!("http://{}", l.local_addr().expect("an address"))
+    }
+
+    /// Three Huawei SMS trials that need no provider state, against `base`.
+    fn three_trials(base: &str) -> (Arc<RunContext>, Vec<Trial>) {
+        let credentials = ServiceCredentials {
+            access_key_id: Some("ak".into()),
+            secret: Some(Secret::new("sk-never-shown")),
+            token: Some(Secret::new("token-never-shown")),
+        };
+        three_trials_signed(base, credentials)
+    }
+
+    fn three_trials_signed(
+        base: &str,
+        signing: ServiceCredentials,
+    ) -> (Arc<RunContext>, Vec<Trial>) {
+        let catalog = Arc::new(Catalog::bundled().expect("the bundled specs"));
+        let suite = Arc::new(Suite::bundled(&catalog).expect("the bundled cases"));
+        let credentials = |_: &str| signing.clone();
+        let target = super::super::Target::from_url(base, None, &["huawei-sms"], &credentials)
+            .expect("a target");
+        let selection = Selection {
+            filters: vec!["huawei-sms::".into()],
+            ..Selection::default()
+        };
+        let mut trials = plan(&catalog, &suite, &selection);
+        trials.retain(|t| suite.files[t.file].file.cases[t.case].given.is_empty());
+        trials.truncate(3);
+        assert_eq!(trials.len(), 3, "three stateless SMS cases");
+        let ctx = RunContext::new(catalog, suite, target).expect("a context");
+        (Arc::new(ctx), trials)
+    }
+
+    /// Runs and returns the results and each event in words.
+    async fn run(
+        ctx: &Arc<RunContext>,
+        trials: Vec<Trial>,
+        options: RunOptions,
+    ) -> (Vec<super::TrialResult>, Vec<String>) {
+        let mut events = Vec::new();
+        let mut sink = |e: &Event<'_>| {
+            events.push(match *e {
+                Event::RunStarted { planned, .. } => format!("run {planned}"),
+                Event::TrialStarted { id } => format!("start {id}"),
+                Event::StepSent { trial, .. } => format!("sent {trial}"),
+                Event::AnswerReceived { trial, status, .. } => format!("answer {trial} {status:?}"),
+                Event::TrialFinished(r) => format!("finished {}", r.id),
+                Event::RunFinished(_) => "run finished".into(),
+            })
+        };
+        let results = ctx.run_streamed(trials, &options, &mut sink).await;
+        (results, events)
+    }
+
+    fn options(jobs: usize) -> RunOptions {
+        RunOptions {
+            jobs,
+            ..RunOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn each_trials_events_come_in_order() {
+        let (base, _) = answering(400, r#"{"error_code":"SMS.0000"}"#).await;
+        let (ctx, trials) = three_trials(&base);
+        let ids: Vec<String> = trials.iter().map(|t| t.id.clone()).collect();
+        let (results, events) = run(&ctx, trials, options(2)).await;
+        assert_eq!(events[0], "run 3");
+        for id in &ids {
+            let own: Vec<&str> = events
+                .iter()
+                .filter(|e| e.ends_with(id.as_str()) || e.contains(&format!("{id} ")))
+                .map(|e| e.split(' ').next().unwrap_or_default())
+                .collect();
+            // Started, one request and its answer (the first step fails), finished.
+            assert_eq!(
+                own,
+                ["start", "sent", "answer", "finished"],
+                "{id}: {events:#?}"
+            );
+        }
+        assert!(
+            events.contains(&format!("answer {} Some(400)", ids[0])),
+            "{events:#?}"
+        );
+        assert_eq!(results.len(), 3);
+        assert!(results.iter().all(|r| r.outcome == Outcome::Fail));
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_and_a_plain_failure_is_not() {
+        let retrying = RunOptions {
+            retries: 2,
+            ..options(1)
+        };
+        let (base, count) = answering(429, "{}").await;
+        let (ctx, trials) = three_trials(&base);
+        let (results, events) = run(&ctx, trials, retrying).await;
+        assert!(
+            results.iter().all(|r| r.attempts == 3 && !r.flaky),
+            "{results:#?}"
+        );
+        assert_eq!(
+            count.load(Ordering::Relaxed),
+            9,
+            "three trials, three attempts each"
+        );
+        let started = events.iter().filter(|e| e.starts_with("start ")).count();
+        assert_eq!(started, 3, "a retry is not a new trial");
+
+        let (base, count) = answering(400, r#"{"error_code":"SMS.0000"}"#).await;
+        let (ctx, trials) = three_trials(&base);
+        let (results, _) = run(&ctx, trials, retrying).await;
+        assert!(results.iter().all(|r| r.attempts == 1), "{results:#?}");
+        assert_eq!(
+            count.load(Ordering::Relaxed),
+            3,
+            "no retry of a plain failure"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_transport_error_is_retried() {
+        let (ctx, trials) = three_trials(&refusing());
+        let retrying = RunOptions {
+            retries: 1,
+            ..options(3)
+        };
+        let (results, events) = run(&ctx, trials, retrying).await;
+        assert!(results.iter().all(|r| r.attempts == 2), "{results:#?}");
+        let no_answers = events.iter().filter(|e| e.ends_with(" None")).count();
+        assert_eq!(no_answers, 6, "{events:#?}");
+    }
+
+    #[tokio::test]
+    async fn max_fail_stops_starting_trials() {
+        let (ctx, trials) = three_trials(&refusing());
+        let stopping = RunOptions {
+            max_fail: Some(1),
+            ..options(1)
+        };
+        let (results, events) = run(&ctx, trials, stopping).await;
+        let outcomes: Vec<&Outcome> = results.iter().map(|r| &r.outcome).collect();
+        assert_eq!(outcomes[0], &Outcome::Fail);
+        for skipped in &outcomes[1..] {
+            let Outcome::Skip(why) = skipped else {
+                panic!("not run is a skip: {outcomes:?}")
+            };
+            assert!(
+                why.starts_with("not run:") && why.contains("after 1 failure"),
+                "{why}"
+            );
+        }
+        assert_eq!(events.iter().filter(|e| e.starts_with("start ")).count(), 1);
+    }
+
+    /// A proxy in front of `upstream` that answers its first request 429 (throttled).
+    async fn throttling_once(upstream: url::Url) -> String {
+        use axum::body::{to_bytes, Body};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let base = format!("http://{}", listener.local_addr().expect("an address"));
+        let seen = Arc::new(AtomicUsize::new(0));
+        super::super::install_crypto();
+        let client = reqwest::Client::new();
+        let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let (seen, client, upstream) = (Arc::clone(&seen), client.clone(), upstream.clone());
+            async move {
+                if seen.fetch_add(1, Ordering::Relaxed) == 0 {
+                    return (StatusCode::TOO_MANY_REQUESTS, Vec::new()).into_response();
+                }
+                let (parts, body) = req.into_parts();
+                let mut url = upstream;
+                url.set_path(parts.uri.path());
+                url.set_query(parts.uri.query());
+                let body = to_bytes(body, 1 << 20).await.unwrap_or_default();
+                let sent = client
+                    .request(parts.method, url)
+                    .headers(parts.headers)
+                    .body(body);
+                let Ok(answer) = sent.send().await else {
+                    return (StatusCode::BAD_GATEWAY, Vec::new()).into_response();
+                };
+                let mut out = axum::http::Response::builder().status(answer.status());
+                for (k, v) in answer.headers() {
+                    out = out.header(k, v);
+                }
+                let bytes = answer.bytes().await.unwrap_or_default();
+                out.body(Body::from(bytes)).unwrap_or_default()
+            }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        base
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_trial_that_passes_on_a_retry_is_flaky() {
+        let catalog = Arc::new(Catalog::bundled().expect("the bundled specs"));
+        let (emulator, target) = crate::command::embedded::start(Arc::clone(&catalog))
+            .await
+            .expect("the embedded emulators");
+        let sms = &target.services["huawei-sms"];
+        let proxy = throttling_once(sms.base_url.clone()).await;
+        let (ctx, mut trials) = three_trials_signed(&proxy, sms.credentials.clone());
+        trials.truncate(1);
+        let retrying = RunOptions {
+            retries: 1,
+            ..options(1)
+        };
+        let (results, _) = run(&ctx, trials.clone(), retrying).await;
+        assert_eq!(results[0].outcome, Outcome::Pass, "{results:#?}");
+        assert!(results[0].flaky && results[0].attempts == 2, "{results:#?}");
+        // The same trial, now unthrottled, passes at once: not flaky.
+        let (results, _) = run(&ctx, trials, retrying).await;
+        assert!(
+            results[0].outcome == Outcome::Pass && !results[0].flaky && results[0].attempts == 1
+        );
+        emulator.shutdown().await;
+    }
+}
