@@ -1,7 +1,8 @@
 //! The run as a stream of events, consumed by reporters (`crate::report::Reporter`).
 //!
 //! The order: [`Event::RunStarted`]; for each trial [`Event::TrialStarted`], then for each request
-//! it sends [`Event::StepSent`] and [`Event::AnswerReceived`], then [`Event::TrialFinished`];
+//! step sends (not provider-state calls) [`Event::StepSent`] and [`Event::AnswerReceived`], then
+//! [`Event::TrialFinished`];
 //! [`Event::RunFinished`] last. Trials run side by side, so the events of different trials
 //! interleave; those of one trial keep their order. The runner (`RunContext::run_streamed`)
 //! emits everything up to the last `TrialFinished`; `RunFinished` comes from whoever owns the
