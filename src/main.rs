@@ -207,6 +207,9 @@ struct RunCli {
     /// Write a Markdown summary here, fit for a CI job summary (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     report_markdown: Option<PathBuf>,
+    /// Write one self-contained HTML page here, with a filter by outcome (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_html: Option<PathBuf>,
     /// Any skipped trial fails the run (exit 1).
     #[arg(long)]
     strict: bool,
@@ -270,6 +273,7 @@ fn main() -> std::process::ExitCode {
             report_junit: r.report_junit,
             report_tap: r.report_tap,
             report_markdown: r.report_markdown,
+            report_html: r.report_html,
             strict: r.strict,
             max_answer_bytes: r.max_answer_bytes,
         }),

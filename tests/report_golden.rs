@@ -109,4 +109,5 @@ fn every_format_matches_its_golden_file() {
     );
     check("report.tap", &report::tap::render_run(&run));
     check("report.md", &report::markdown::render_run(&run));
+    check("report.html", &report::html::render_run(&run));
 }

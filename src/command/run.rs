@@ -21,6 +21,7 @@ pub struct RunArgs {
     pub report_junit: Option<PathBuf>,
     pub report_tap: Option<PathBuf>,
     pub report_markdown: Option<PathBuf>,
+    pub report_html: Option<PathBuf>,
     /// A skipped trial fails the run.
     pub strict: bool,
     /// Overrides the target's `max_answer_bytes`.
@@ -181,6 +182,7 @@ fn report_paths(args: &RunArgs) -> impl Iterator<Item = &std::path::Path> {
         &args.report_junit,
         &args.report_tap,
         &args.report_markdown,
+        &args.report_html,
     ]
     .into_iter()
     .filter_map(|p| p.as_deref())
@@ -276,6 +278,9 @@ fn write_reports(report: &crate::report::RunReport, args: &RunArgs) -> Result<()
     });
     put(&args.report_markdown, &|| {
         Ok(crate::report::markdown::render_run(report))
+    });
+    put(&args.report_html, &|| {
+        Ok(crate::report::html::render_run(report))
     });
     outcome
 }

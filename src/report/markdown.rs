@@ -56,7 +56,7 @@ fn header(run: &RunReport) -> String {
 }
 
 /// The operations in the order their first trial appears, each with its trials.
-fn by_operation(results: &[TrialResult]) -> Vec<(String, Vec<&TrialResult>)> {
+pub(crate) fn by_operation(results: &[TrialResult]) -> Vec<(String, Vec<&TrialResult>)> {
     let mut groups: Vec<(String, Vec<&TrialResult>)> = Vec::new();
     for r in results {
         let name = format!("{}::{}", r.service, r.operation);

@@ -1,6 +1,7 @@
 //! Reports of a run: one file per format. Every text here has passed through the run's
 //! redactor already (see `run::exec`).
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
