@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use conform::case::model::Format;
 use conform::command::{self, run::RunArgs, ExitCode, Sources};
+use conform::run::partition::Partition;
 use conform::run::Selection;
 
 #[derive(Parser)]
@@ -42,6 +43,9 @@ enum Command {
     Record(RecordCli),
     /// Compare a target's answers with a recording or another target, answer by answer.
     Parity(ParityCli),
+    /// Merge the JSON reports of a run's shards (`run --partition k/n`) into one run: its
+    /// summary, its reports, and the exit code `run` would give.
+    Merge(MergeCli),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions {
         #[arg(value_enum)]
@@ -75,6 +79,9 @@ struct RecordTargetCli {
     /// How many cases run at once (at least 1).
     #[arg(long, short = 'j', default_value_t = 16, value_parser = command::parse_jobs)]
     jobs: usize,
+    /// Only shard k of n of the selected trials (trial i of the plan goes to shard i mod n + 1).
+    #[arg(long, value_name = "k/n")]
+    partition: Option<Partition>,
 }
 
 impl RecordTargetCli {
@@ -84,6 +91,7 @@ impl RecordTargetCli {
             tags: self.tag.clone(),
             skip_tags: self.skip_tag.clone(),
             formats: (!self.format.is_empty()).then(|| self.format.clone()),
+            partition: self.partition,
             ..Selection::default()
         }
     }
@@ -192,6 +200,10 @@ struct RunCli {
     /// How many cases run at once (at least 1).
     #[arg(long, short = 'j', default_value_t = 16, value_parser = command::parse_jobs)]
     jobs: usize,
+    /// Only shard k of n of the selected trials (trial i of the plan goes to shard i mod n + 1;
+    /// `conform merge` joins the shards' JSON reports).
+    #[arg(long, value_name = "k/n")]
+    partition: Option<Partition>,
     /// List the selected trials and stop.
     #[arg(long)]
     list: bool,
@@ -217,6 +229,33 @@ struct RunCli {
     /// or the target file's `max_answer_bytes`).
     #[arg(long, value_name = "BYTES")]
     max_answer_bytes: Option<u64>,
+}
+
+#[derive(Args)]
+struct MergeCli {
+    #[command(flatten)]
+    sources: SourcesCli,
+    /// The shards' JSON reports (`conform run --partition k/n --report-json FILE`).
+    #[arg(value_name = "REPORT_JSON", required = true)]
+    files: Vec<PathBuf>,
+    /// Write the merged JSON report here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// Write a JUnit XML report here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_junit: Option<PathBuf>,
+    /// Write a TAP 13 report here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_tap: Option<PathBuf>,
+    /// Write a Markdown summary here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_markdown: Option<PathBuf>,
+    /// Write one self-contained HTML page here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_html: Option<PathBuf>,
+    /// Any skipped trial fails the merged run (exit 1).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[cfg(feature = "emulator")]
@@ -266,6 +305,7 @@ fn main() -> std::process::ExitCode {
                 skip_tags: r.skip_tag,
                 formats: (!r.format.is_empty()).then_some(r.format),
                 files: r.files,
+                partition: r.partition,
             },
             jobs: r.jobs,
             list: r.list,
@@ -307,6 +347,19 @@ fn main() -> std::process::ExitCode {
             allow: p.allow,
             report_json: p.report_json,
             report_html: p.report_html,
+        }),
+        Command::Merge(m) => command::merge::merge(command::merge::MergeArgs {
+            sources: m.sources.into(),
+            files: m.files,
+            reports: RunArgs {
+                report_json: m.report_json,
+                report_junit: m.report_junit,
+                report_tap: m.report_tap,
+                report_markdown: m.report_markdown,
+                report_html: m.report_html,
+                strict: m.strict,
+                ..RunArgs::default()
+            },
         }),
         Command::Completions { shell } => {
             let mut cli = <Cli as clap::CommandFactory>::command();

@@ -52,6 +52,8 @@ pub fn run(args: RunArgs) -> ExitCode {
         eprintln!("conform: no case matches the selection");
         return ExitCode::Usage;
     }
+    // A shard may be empty (more shards than trials): that is no mistake.
+    let trials = run::partition::shard(trials, args.selection.partition);
     if args.list {
         for t in &trials {
             println!("{}", t.id);
@@ -153,13 +155,13 @@ pub fn run(args: RunArgs) -> ExitCode {
 /// Where the progress lines and the summary go: standard error when a report takes
 /// standard output (`--report-json -`), so that the report stays parseable.
 #[derive(Clone, Copy)]
-enum Console {
+pub(super) enum Console {
     Stdout,
     Stderr,
 }
 
 impl Console {
-    fn of(args: &RunArgs) -> Console {
+    pub(super) fn of(args: &RunArgs) -> Console {
         if report_paths(args).any(crate::report::is_stdout) {
             Console::Stderr
         } else {
@@ -167,7 +169,7 @@ impl Console {
         }
     }
 
-    fn say(self, text: &str) {
+    pub(super) fn say(self, text: &str) {
         match self {
             Console::Stdout => println!("{text}"),
             Console::Stderr => eprintln!("{text}"),
@@ -189,7 +191,7 @@ fn report_paths(args: &RunArgs) -> impl Iterator<Item = &std::path::Path> {
 }
 
 /// At most one report may go to standard output.
-fn check_report_destinations(args: &RunArgs) -> Result<(), ExitCode> {
+pub(super) fn check_report_destinations(args: &RunArgs) -> Result<(), ExitCode> {
     let to_stdout = report_paths(args)
         .filter(|p| crate::report::is_stdout(p))
         .count();
@@ -256,7 +258,10 @@ async fn run_and_report(
 }
 
 /// Writes each report asked for; a report that cannot be written is a usage error.
-fn write_reports(report: &crate::report::RunReport, args: &RunArgs) -> Result<(), ExitCode> {
+pub(super) fn write_reports(
+    report: &crate::report::RunReport,
+    args: &RunArgs,
+) -> Result<(), ExitCode> {
     let mut outcome = Ok(());
     let mut put = |path: &Option<PathBuf>, render: &dyn Fn() -> Result<String, String>| {
         let Some(p) = path else { return };

@@ -3,6 +3,7 @@
 
 mod exec;
 pub mod observe;
+pub mod partition;
 mod read;
 pub mod redact;
 pub mod request;
@@ -12,7 +13,7 @@ pub mod target;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::case::model::{default_formats, Format};
 use crate::case::Suite;
@@ -35,7 +36,7 @@ pub struct Trial {
     pub tags: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", content = "reason", rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -43,7 +44,8 @@ pub enum Outcome {
     Skip(String),
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Serialized in the JSON report, and read back from it by `conform merge`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrialResult {
     pub id: String,
     pub service: String,
@@ -58,12 +60,25 @@ pub struct TrialResult {
     pub response: Option<String>,
     /// Teardown problems and the like: reported, not failing.
     pub notes: Vec<String>,
-    #[serde(serialize_with = "ser_ms", rename = "duration_ms")]
+    #[serde(
+        serialize_with = "ser_ms",
+        deserialize_with = "de_ms",
+        rename = "duration_ms"
+    )]
     pub duration: Duration,
 }
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0)
+}
+
+fn de_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let ms = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "duration_ms {ms}: a duration is a finite number of milliseconds, at least 0"
+        ))
+    })
 }
 
 /// Which trials to run.
@@ -81,6 +96,9 @@ pub struct Selection {
     pub formats: Option<Vec<Format>>,
     /// Only cases from these files (paths as the suite knows them, or their suffixes).
     pub files: Vec<String>,
+    /// Only this shard of what the rest selects (`--partition k/n`), applied after planning
+    /// (see [`partition::shard`]).
+    pub partition: Option<partition::Partition>,
 }
 
 /// Whether a path a user gave names a suite file: whole path components, either side may carry
