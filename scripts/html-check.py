@@ -2,12 +2,13 @@
 """The HTML run report, rendered by a real browser (headless Chromium, Debian's package).
 
 A real run with passes, failures and skips: the emulator serving huawei-sms only, and
-`conform run` against it without a provider-state URL, over the huawei-sms and
-huawei-workspace cases. The huawei-sms cases that need no state pass, those that need one
-are skipped, and the huawei-workspace ones that need none fail (the gateway answers
-APIGW.0101: no such API). The report is then rendered with `chromium --headless --dump-dom`
+`conform run` against it without a provider-state URL, over the huawei-sms,
+huawei-workspace and Alibaba DeleteReplicationJob cases. The huawei-sms cases that need no
+state pass, those that need one are skipped, and the others that need none fail (the
+gateway answers APIGW.0101: no such API), the Alibaba ones with their seed's public page. The report is then rendered with `chromium --headless --dump-dom`
 (after its script ran), and the rendered text is checked against the run's JSON report: the
-counts, a failure's id, clause, checks and answer, a skip reason, and that the filter by
+counts, a failure's id, clause, checks and answer, a clause's link to its source document,
+a skip reason, and that the filter by
 outcome hides what it should. A screenshot goes to the reports directory.
 
     python3 scripts/html-check.py [--conform target/release/conform] [--out reports]
@@ -25,7 +26,11 @@ import tempfile
 import time
 import urllib.request
 
-SELECTION = ["-f", "huawei-sms::DeleteTask", "-f", "huawei-workspace::DeleteServer"]
+SELECTION = [
+    "-f", "huawei-sms::DeleteTask",
+    "-f", "huawei-workspace::DeleteServer",
+    "-f", "alibaba-smc::DeleteReplicationJob",
+]
 
 
 def fail(message):
@@ -96,17 +101,19 @@ class Dom(html.parser.HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.text, self.rows, self.skipping = [], [], 0
+        self.text, self.rows, self.links, self.skipping = [], [], [], 0
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag in ("script", "style"):
+        if tag in ("script", "style", "title"):
             self.skipping += 1
+        if tag == "a":
+            self.links.append(a.get("href"))
         if tag == "tr" and "data-trial" in a:
             self.rows.append((a.get("data-outcome"), "hidden" in a))
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if tag in ("script", "style", "title"):
             self.skipping -= 1
 
     def handle_data(self, data):
@@ -147,10 +154,16 @@ def check_all(chromium, page, report):
             fail(f"a failure's detail is not rendered: `{part}`")
     if "APIGW.0101" not in text:
         fail("the failing answer (APIGW.0101) is not rendered")
+    linked = [t for t in report["trials"] if t["outcome"] == "fail" and t.get("source_url")]
+    if not linked:
+        fail("no failure cites a seed with a public page (source_url)")
+    if linked[0]["source_url"] not in dom.links:
+        fail(f"the clause's link to {linked[0]['source_url']} is not rendered: {dom.links[:5]}")
     skipped = next(t for t in report["trials"] if t["outcome"] == "skip")
     if skipped["reason"] not in text:
         fail(f"the skip reason is not rendered: `{skipped['reason']}`")
     print(f"html-check: rendered `{want}`, failure {failed['id']} with its clause, checks and answer")
+    print(f"html-check: {linked[0]['id']} links {linked[0]['source_url']}")
 
 
 def check_filter(chromium, page, report):

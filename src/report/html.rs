@@ -146,9 +146,16 @@ fn filter(run: &RunReport) -> String {
     out
 }
 
-/// The clause a trial tests, as code.
+/// The clause a trial tests, as code, with a link to its document's public page.
 fn clause(r: &TrialResult) -> String {
-    format!("<code>{}</code>", escape(&r.clause))
+    let code = format!("<code>{}</code>", escape(&r.clause));
+    match super::source_link(r) {
+        Some(url) => format!(
+            "{code} (<a href=\"{}\" rel=\"noreferrer\">source document</a>)",
+            escape(url)
+        ),
+        None => code,
+    }
 }
 
 fn failure(index: usize, r: &TrialResult) -> String {
@@ -326,6 +333,23 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&gt;&lt;img"));
         for outside in ["src=\"", "href=", "@import", "url("] {
             assert!(!html.contains(outside), "{outside} in {html}");
+        }
+    }
+
+    #[test]
+    fn a_clause_links_its_source_when_the_url_is_plain_http() {
+        let mut results = sample::results();
+        results[1].source_url = Some("https://api.example.test/#a=1&b=2".into());
+        let html = render_run(&sample::report(&results));
+        assert!(html.contains("<code>seed:x#y</code> (<a href=\"https://api.example.test/#a=1&amp;b=2\" rel=\"noreferrer\">source document</a>)"), "{html}");
+        for hostile in [
+            "javascript:alert(1)",
+            "https://x.test/\"onclick=\"x",
+            "data:text/html,x",
+        ] {
+            results[1].source_url = Some(hostile.into());
+            let html = render_run(&sample::report(&results));
+            assert!(!html.contains("href="), "{hostile}: {html}");
         }
     }
 

@@ -90,8 +90,11 @@ fn operation_table(name: &str, trials: &[&TrialResult]) -> String {
 }
 
 fn failure_section(r: &TrialResult) -> String {
+    let source = super::source_link(r)
+        .map(|url| format!(" ([source document]({url}))"))
+        .unwrap_or_default();
     let mut out = format!(
-        "### {}\n\nclause: {}\n\n| check | at | expected | got |\n|---|---|---|---|\n",
+        "### {}\n\nclause: {}{source}\n\n| check | at | expected | got |\n|---|---|---|---|\n",
         code(&r.id),
         code(&r.clause)
     );

@@ -44,7 +44,7 @@ pub enum MergeError {
         column: usize,
         message: String,
     },
-    #[error("{path}: schema_version {found}: this conform reads JSON reports of version {SCHEMA_VERSION} (written by `conform run --report-json`)")]
+    #[error("{path}: schema_version {found}: this conform reads JSON reports of versions 1 to {SCHEMA_VERSION} (written by `conform run --report-json`)")]
     Version { path: String, found: String },
     #[error("{path}: `{field}` is not an RFC 3339 time: {reason}")]
     Time {
@@ -80,7 +80,11 @@ fn check_version(path: &Path, text: &str) -> Result<(), MergeError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| invalid(path, &e, format!("not JSON: {e}")))?;
     let found = value.get("schema_version");
-    if found.and_then(|v| v.as_u64()) != Some(u64::from(SCHEMA_VERSION)) {
+    // Version 1 lacks only `source_url`, which reads as none.
+    if !found
+        .and_then(|v| v.as_u64())
+        .is_some_and(|v| (1..=u64::from(SCHEMA_VERSION)).contains(&v))
+    {
         let found = found.map_or("missing".into(), |v| v.to_string());
         return Err(MergeError::Version {
             path: path.display().to_string(),
@@ -253,15 +257,22 @@ mod tests {
         let path = Path::new("r.json");
         let err = parse(path, "{\n  \"schema_version\": 1,\n  oops").expect_err("not JSON");
         assert!(err.to_string().starts_with("r.json:3:3: not JSON"), "{err}");
-        let err = parse(path, "{\"schema_version\": 2}").expect_err("version");
+        let err = parse(path, "{\"schema_version\": 3}").expect_err("version");
         assert!(
             err.to_string()
-                .contains("schema_version 2: this conform reads JSON reports of version 1"),
+                .contains("schema_version 3: this conform reads JSON reports of versions 1 to 2"),
             "{err}"
         );
+        // A version 1 report (no `source_url`) still reads.
+        let results = sample::results();
+        let v1 = shard_text(&results)
+            .replace("\"schema_version\": 2", "\"schema_version\": 1")
+            .replace("\"source_url\": null,", "");
+        assert!(!v1.contains("source_url"));
+        let shard = parse(path, &v1).expect("a version 1 report reads");
+        assert_eq!(shard.trials[0].source_url, None);
         let err = parse(path, "[]").expect_err("no version");
         assert!(err.to_string().contains("schema_version missing"), "{err}");
-        let results = sample::results();
         let text = shard_text(&results).replace("\"outcome\": \"pass\"", "\"outcome\": \"maybe\"");
         let err = parse(path, &text).expect_err("bad outcome");
         let MergeError::Invalid { line, message, .. } = &err else {

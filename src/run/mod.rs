@@ -53,6 +53,9 @@ pub struct TrialResult {
     pub case: String,
     pub format: Option<Format>,
     pub clause: String,
+    /// The public page of the document the clause cites (`specs/sources.yaml`), if it has one.
+    #[serde(default)]
+    pub source_url: Option<String>,
     #[serde(flatten)]
     pub outcome: Outcome,
     pub failures: Vec<Failure>,
@@ -338,6 +341,11 @@ impl RunContext {
         self.unfinished(t, Outcome::Skip(NOT_RUN_INTERRUPTED.into()), vec![])
     }
 
+    /// The public URL of the document `clause` cites, where `specs/sources.yaml` gives one.
+    pub(crate) fn source_url(&self, clause: &str) -> Option<String> {
+        self.catalog.sources.url_of(clause).map(String::from)
+    }
+
     /// The result of a trial that has none of its own (never started, or its worker died).
     fn unfinished(&self, t: &Trial, outcome: Outcome, failures: Vec<Failure>) -> TrialResult {
         let file = &self.suite.files[t.file];
@@ -349,6 +357,7 @@ impl RunContext {
             case: case.name.clone(),
             format: t.format,
             clause: case.clause.clone(),
+            source_url: self.source_url(&case.clause),
             outcome,
             failures,
             response: None,
