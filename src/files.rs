@@ -92,6 +92,12 @@ pub fn case_schema() -> &'static jsonschema::Validator {
     V.get_or_init(|| compile("case.schema.json"))
 }
 
+/// The schema of `specs/sources.yaml`, compiled once.
+pub fn sources_schema() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| compile("sources.schema.json"))
+}
+
 /// Validates a document, adding one located diagnostic per violation.
 pub fn validate(validator: &jsonschema::Validator, doc: &Located, diags: &mut Diagnostics) {
     for err in validator.iter_errors(&doc.value) {

@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use conform::case::model::Format;
 use conform::command::{self, run::RunArgs, ExitCode, Sources};
 use conform::report::terminal::Verbosity;
+use conform::run::partition::Partition;
 use conform::run::{RunOptions, Selection};
 
 #[derive(Parser)]
@@ -43,6 +44,9 @@ enum Command {
     Record(RecordCli),
     /// Compare a target's answers with a recording or another target, answer by answer.
     Parity(ParityCli),
+    /// Merge the JSON reports of a run's shards (`run --partition k/n`) into one run: its
+    /// summary, its reports, and the exit code `run` would give.
+    Merge(MergeCli),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions {
         #[arg(value_enum)]
@@ -80,6 +84,10 @@ struct SelectionCli {
     /// Only this Alibaba response format (repeatable).
     #[arg(long, value_name = "json|xml", value_parser = command::run::parse_format)]
     format: Vec<Format>,
+    /// Only shard k of n of the selected trials (trial i of the plan goes to shard i mod n + 1;
+    /// `conform merge` joins the shards' JSON reports).
+    #[arg(long, value_name = "k/n")]
+    partition: Option<Partition>,
 }
 
 impl SelectionCli {
@@ -91,6 +99,7 @@ impl SelectionCli {
             skip_tags: self.skip_tag,
             formats: (!self.format.is_empty()).then_some(self.format),
             files,
+            partition: self.partition,
         }
     }
 }
@@ -296,6 +305,9 @@ struct RunCli {
     /// Write a Markdown summary here, fit for a CI job summary (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     report_markdown: Option<PathBuf>,
+    /// Write one self-contained HTML page here, with a filter by outcome (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_html: Option<PathBuf>,
     /// Any skipped trial fails the run (exit 1).
     #[arg(long)]
     strict: bool,
@@ -303,6 +315,33 @@ struct RunCli {
     /// or the target file's `max_answer_bytes`).
     #[arg(long, value_name = "BYTES")]
     max_answer_bytes: Option<u64>,
+}
+
+#[derive(Args)]
+struct MergeCli {
+    #[command(flatten)]
+    sources: SourcesCli,
+    /// The shards' JSON reports (`conform run --partition k/n --report-json FILE`).
+    #[arg(value_name = "REPORT_JSON", required = true)]
+    files: Vec<PathBuf>,
+    /// Write the merged JSON report here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// Write a JUnit XML report here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_junit: Option<PathBuf>,
+    /// Write a TAP 13 report here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_tap: Option<PathBuf>,
+    /// Write a Markdown summary here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_markdown: Option<PathBuf>,
+    /// Write one self-contained HTML page here (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    report_html: Option<PathBuf>,
+    /// Any skipped trial fails the merged run (exit 1).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[cfg(feature = "emulator")]
@@ -354,6 +393,7 @@ fn main() -> std::process::ExitCode {
             report_junit: r.report_junit,
             report_tap: r.report_tap,
             report_markdown: r.report_markdown,
+            report_html: r.report_html,
             strict: r.strict,
             max_answer_bytes: r.max_answer_bytes,
         }),
@@ -387,6 +427,19 @@ fn main() -> std::process::ExitCode {
             allow: p.allow,
             report_json: p.report_json,
             report_html: p.report_html,
+        }),
+        Command::Merge(m) => command::merge::merge(command::merge::MergeArgs {
+            sources: m.sources.into(),
+            files: m.files,
+            reports: RunArgs {
+                report_json: m.report_json,
+                report_junit: m.report_junit,
+                report_tap: m.report_tap,
+                report_markdown: m.report_markdown,
+                report_html: m.report_html,
+                strict: m.strict,
+                ..RunArgs::default()
+            },
         }),
         Command::Completions { shell } => {
             let mut cli = <Cli as clap::CommandFactory>::command();

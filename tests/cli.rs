@@ -328,3 +328,82 @@ fn run_flags_are_checked() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {out:?}");
     }
 }
+
+/// The trial ids and outcomes of a JSON report, in order.
+fn ids_and_outcomes(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["trials"]
+        .as_array()
+        .expect("trials")
+        .iter()
+        .map(|t| (t["id"].to_string(), t["outcome"].to_string()))
+        .collect()
+}
+
+#[test]
+fn two_shards_merged_are_the_unsharded_run() {
+    let dir = tempdir("merge");
+    let json = |name: &str| dir.join(name).display().to_string();
+    let selection = [
+        "run",
+        "-f",
+        "huawei-sms::DeleteTask",
+        "-f",
+        "DeleteSourceServer::deletes",
+    ];
+    let whole = conform(&[&selection[..], &["--report-json", &json("whole.json")]].concat());
+    assert_eq!(whole.status.code(), Some(0), "{whole:?}");
+    for k in ["1/2", "2/2"] {
+        let name = json(&format!("shard-{}.json", &k[..1]));
+        let out = conform(&[&selection[..], &["--partition", k, "--report-json", &name]].concat());
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    }
+    let merged = conform(&[
+        "merge",
+        &json("shard-2.json"),
+        &json("shard-1.json"),
+        "--report-json",
+        &json("merged.json"),
+        "--report-html",
+        &json("merged.html"),
+    ]);
+    assert_eq!(merged.status.code(), Some(0), "{merged:?}");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).expect("written"))
+            .expect("JSON")
+    };
+    let (whole, merged_report) = (read("whole.json"), read("merged.json"));
+    let shard = read("shard-1.json");
+    let all = ids_and_outcomes(&whole);
+    assert!(all.len() > 4, "{all:?}");
+    assert!(ids_and_outcomes(&shard).len() < all.len());
+    assert_eq!(ids_and_outcomes(&merged_report), all);
+    assert_eq!(merged_report["summary"], whole["summary"]);
+    let summary = String::from_utf8_lossy(&merged.stdout);
+    let passed = whole["summary"]["passed"].to_string();
+    assert!(
+        summary.contains(&format!("\n{passed} passed, 0 failed, 0 skipped")),
+        "{summary}"
+    );
+    assert!(std::fs::read_to_string(dir.join("merged.html"))
+        .expect("html")
+        .contains("<!DOCTYPE html>"));
+    // The same shard twice is an overlap, and a report that is not one is located.
+    let twice = conform(&["merge", &json("shard-1.json"), &json("shard-1.json")]);
+    assert_eq!(twice.status.code(), Some(3), "{twice:?}");
+    std::fs::write(
+        dir.join("bad.json"),
+        "{\"schema_version\": 1,\n\"trials\": 7}",
+    )
+    .expect("write");
+    let bad = conform(&["merge", &json("bad.json")]);
+    assert_eq!(bad.status.code(), Some(3), "{bad:?}");
+    let words = String::from_utf8_lossy(&bad.stderr);
+    assert!(words.contains("bad.json:2:"), "{words}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("conform-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    dir
+}

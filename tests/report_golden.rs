@@ -19,6 +19,7 @@ fn trial(service: &str, operation: &str, case: &str, outcome: Outcome) -> TrialR
         case: case.into(),
         format: None,
         clause: format!("seed:{operation}.txt#errors"),
+        source_url: None,
         outcome,
         failures: vec![],
         response: None,
@@ -47,6 +48,7 @@ fn results() -> Vec<TrialResult> {
             "a|b",
         ),
     ];
+    failed.source_url = Some("https://api.example.test/#product=smc&api=DeleteSourceServer".into());
     failed.response = Some("DELETE / → 200\n<Response>```</Response>".into());
     vec![
         trial("huawei-sms", "DeleteTask", "deletes-task", Outcome::Pass),
@@ -111,4 +113,5 @@ fn every_format_matches_its_golden_file() {
     );
     check("report.tap", &report::tap::render_run(&run));
     check("report.md", &report::markdown::render_run(&run));
+    check("report.html", &report::html::render_run(&run));
 }

@@ -9,10 +9,10 @@ pub mod status;
 pub mod value;
 pub mod xml;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One thing that differed: what was checked, where, what was expected and what came.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
     /// `status`, `error code`, `schema`, `header`, `body`, `xml`, `request id`, `transport`, …
     pub check: String,

@@ -11,6 +11,7 @@ pub mod embedded;
 #[cfg(feature = "emulator")]
 pub mod emulate;
 pub mod lint;
+pub mod merge;
 #[cfg(feature = "emulator")]
 pub mod mutate;
 pub mod parity;

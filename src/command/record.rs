@@ -25,6 +25,7 @@ pub fn selects_all(s: &Selection) -> bool {
         && s.skip_tags.is_empty()
         && s.formats.is_none()
         && s.files.is_empty()
+        && s.partition.is_none()
 }
 
 /// The trials of a selection, or the usage exit code when it selects none (a typo in a filter
@@ -39,7 +40,8 @@ pub fn planned(
         eprintln!("conform: no case matches the selection");
         return Err(ExitCode::Usage);
     }
-    Ok(trials)
+    // A shard may be empty (more shards than trials): that is no mistake.
+    Ok(run::partition::shard(trials, selection.partition))
 }
 
 pub fn record(args: RecordArgs) -> ExitCode {

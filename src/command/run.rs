@@ -27,6 +27,7 @@ pub struct RunArgs {
     pub report_junit: Option<PathBuf>,
     pub report_tap: Option<PathBuf>,
     pub report_markdown: Option<PathBuf>,
+    pub report_html: Option<PathBuf>,
     /// A skipped trial fails the run.
     pub strict: bool,
     /// Overrides the target's `max_answer_bytes`.
@@ -57,6 +58,8 @@ pub fn run(args: RunArgs) -> ExitCode {
         eprintln!("conform: no case matches the selection");
         return ExitCode::Usage;
     }
+    // A shard may be empty (more shards than trials): that is no mistake.
+    let trials = run::partition::shard(trials, args.selection.partition);
     if args.list {
         for t in &trials {
             println!("{}", t.id);
@@ -156,19 +159,20 @@ pub fn run(args: RunArgs) -> ExitCode {
 }
 
 /// The reports asked for, each by where it goes.
-fn report_paths(args: &RunArgs) -> impl Iterator<Item = &std::path::Path> {
+pub(super) fn report_paths(args: &RunArgs) -> impl Iterator<Item = &std::path::Path> {
     [
         &args.report_json,
         &args.report_junit,
         &args.report_tap,
         &args.report_markdown,
+        &args.report_html,
     ]
     .into_iter()
     .filter_map(|p| p.as_deref())
 }
 
 /// At most one report may go to standard output.
-fn check_report_destinations(args: &RunArgs) -> Result<(), ExitCode> {
+pub(super) fn check_report_destinations(args: &RunArgs) -> Result<(), ExitCode> {
     let to_stdout = report_paths(args)
         .filter(|p| crate::report::is_stdout(p))
         .count();
@@ -192,18 +196,38 @@ fn reporters(args: &RunArgs) -> Vec<Box<dyn Reporter>> {
         strict: args.strict,
     });
     let mut all: Vec<Box<dyn Reporter>> = vec![Box::new(terminal)];
-    let files: [(&Option<PathBuf>, NewFileReporter); 4] = [
+    all.extend(file_reporters(args));
+    all
+}
+
+/// A reporter for each report file asked for.
+fn file_reporters(args: &RunArgs) -> Vec<Box<dyn Reporter>> {
+    let files: [(&Option<PathBuf>, NewFileReporter); 5] = [
         (&args.report_json, crate::report::json::reporter),
         (&args.report_junit, crate::report::junit::reporter),
         (&args.report_tap, crate::report::tap::reporter),
         (&args.report_markdown, crate::report::markdown::reporter),
+        (&args.report_html, crate::report::html::reporter),
     ];
-    for (path, reporter) in files {
-        if let Some(p) = path {
-            all.push(Box::new(reporter(p.clone())));
-        }
+    files
+        .into_iter()
+        .filter_map(|(path, reporter)| path.as_ref().map(|p| Box::new(reporter(p.clone())) as _))
+        .collect()
+}
+
+/// Writes each report file asked for from a finished run (`conform merge`); a report that
+/// cannot be written is a usage error.
+pub(super) fn write_reports(report: &RunReport, args: &RunArgs) -> Result<(), ExitCode> {
+    let mut fanout = Fanout {
+        reporters: file_reporters(args),
+        failed: false,
+    };
+    fanout.send(&Event::RunFinished(report));
+    if fanout.failed {
+        Err(ExitCode::Usage)
+    } else {
+        Ok(())
     }
-    all
 }
 
 /// Hands each event to every reporter; a report that cannot be written is a usage error.

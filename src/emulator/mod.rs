@@ -474,6 +474,7 @@ pub fn select_services(catalog: &Catalog, services: &[String]) -> anyhow::Result
     let mut selected = Catalog {
         services: Default::default(),
         seeds: catalog.seeds.clone(),
+        sources: catalog.sources.clone(),
     };
     for name in services {
         match catalog.services.get(name) {

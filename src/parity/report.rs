@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::compare::{Comparison, Difference, Verdict};
+use crate::report::html::{escape, page};
 
 /// One difference as a small diff: `- A` / `+ B` under its location.
 pub fn diff_text(d: &Difference) -> String {
@@ -73,18 +74,11 @@ pub fn json(c: &Comparison) -> String {
     serde_json::to_string_pretty(&report).expect("the report serializes")
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+const STYLE: &str = "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.differs{background:#fdd}.same{background:#dfd}.only{background:#ffd}.allowed{color:#777}code{font-family:monospace}";
 
 /// A single HTML file with inline styles, no scripts and nothing fetched.
 pub fn html(c: &Comparison) -> String {
-    let mut out = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>conform parity</title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.differs{background:#fdd}.same{background:#dfd}.only{background:#ffd}.allowed{color:#777}code{font-family:monospace}</style></head><body>\n",
-    );
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "<h1>Parity</h1><p>A: <code>{}</code><br>B: <code>{}</code></p>",
@@ -130,8 +124,8 @@ pub fn html(c: &Comparison) -> String {
             diffs.join("")
         );
     }
-    out.push_str("</table></body></html>\n");
-    out
+    out.push_str("</table>\n");
+    page("conform parity", STYLE, &out, None)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use super::RunReport;
 use crate::run::{Summary, TrialResult};
 
 /// The version of the report's shape (`schemas/report.schema.json`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -90,7 +90,7 @@ mod tests {
             .expect("an object")
             .remove("schema_version");
         assert!(!schema().is_valid(&report));
-        report["schema_version"] = 1.into();
+        report["schema_version"] = SCHEMA_VERSION.into();
         report["trials"][0]["outcome"] = "maybe".into();
         assert!(!schema().is_valid(&report));
     }

@@ -55,7 +55,10 @@ fn outcome_status(r: &TrialResult) -> TestCaseStatus {
                 .unwrap_or_else(|| "failed".into());
             s.set_message(first);
             let mut detail: Vec<String> = r.failures.iter().map(|f| f.to_string()).collect();
-            detail.push(format!("clause: {}", r.clause));
+            detail.push(match super::source_link(r) {
+                Some(url) => format!("clause: {} ({url})", r.clause),
+                None => format!("clause: {}", r.clause),
+            });
             if let Some(resp) = &r.response {
                 detail.push(format!("answer:\n{resp}"));
             }
@@ -73,6 +76,9 @@ fn test_case(r: &TrialResult) -> TestCase {
     let mut tc = TestCase::new(name, status(r));
     tc.set_classname(format!("{}::{}", r.service, r.operation));
     tc.set_time(r.duration);
+    if let Some(url) = super::source_link(r) {
+        tc.add_property(Property::new("conform.source_url", url));
+    }
     tc
 }
 

@@ -56,7 +56,7 @@ fn header(run: &RunReport) -> String {
 }
 
 /// The operations in the order their first trial appears, each with its trials.
-fn by_operation(results: &[TrialResult]) -> Vec<(String, Vec<&TrialResult>)> {
+pub(crate) fn by_operation(results: &[TrialResult]) -> Vec<(String, Vec<&TrialResult>)> {
     let mut groups: Vec<(String, Vec<&TrialResult>)> = Vec::new();
     for r in results {
         let name = format!("{}::{}", r.service, r.operation);
@@ -90,8 +90,11 @@ fn operation_table(name: &str, trials: &[&TrialResult]) -> String {
 }
 
 fn failure_section(r: &TrialResult) -> String {
+    let source = super::source_link(r)
+        .map(|url| format!(" ([source document]({url}))"))
+        .unwrap_or_default();
     let mut out = format!(
-        "### {}\n\nclause: {}\n\n| check | at | expected | got |\n|---|---|---|---|\n",
+        "### {}\n\nclause: {}{source}\n\n| check | at | expected | got |\n|---|---|---|---|\n",
         code(&r.id),
         code(&r.clause)
     );

@@ -1,9 +1,11 @@
 //! Reports of a run: one file per format. Every text here has passed through the run's
 //! redactor already (see `run::exec`).
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod tap;
 pub mod terminal;
 
@@ -61,6 +63,18 @@ impl Reporter for FileReporter {
 /// RFC 3339 in UTC with milliseconds, as every report writes times.
 pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A trial's source URL when it is safe to show as a link in every format: http(s), and none
+/// of the characters that would end a link, an attribute or a code span. (It comes from
+/// `specs/sources.yaml`, or from a JSON report that `conform merge` reads.)
+pub fn source_link(r: &TrialResult) -> Option<&str> {
+    let url = r.source_url.as_deref()?;
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    let plain = !url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "<>\"'`()[]{}|\\^".contains(c));
+    (scheme_ok && plain).then_some(url)
 }
 
 /// `-` names standard output, as report destinations.
@@ -146,6 +160,7 @@ pub(crate) mod sample {
             case: case.into(),
             format: None,
             clause: "seed:x#y".into(),
+            source_url: None,
             failures: match outcome {
                 Outcome::Fail => vec![Failure::new("status", "", "200", "404")],
                 _ => vec![],

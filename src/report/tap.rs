@@ -19,6 +19,9 @@ fn one_line(text: &str) -> String {
 fn failure_block(r: &TrialResult) -> String {
     let mut s = String::from("  ---\n");
     s.push_str(&format!("  clause: {}\n", quoted(&r.clause)));
+    if let Some(url) = super::source_link(r) {
+        s.push_str(&format!("  source_url: {}\n", quoted(url)));
+    }
     s.push_str("  failures:\n");
     for f in &r.failures {
         s.push_str(&format!("    - {}\n", quoted(&f.to_string())));

@@ -64,8 +64,17 @@ fn styled_line(r: &TrialResult, p: &Palette) -> String {
         }
         Outcome::Fail => {
             let fail = word(&p.fail, "FAIL");
-            let mut s = format!("{fail}  {}  {}{again}\n", ms(r.duration), r.id);
-            s.push_str(&format!("      clause: {}\n", r.clause));
+            let mut s = format!(
+                "{fail}  {}  {}{again}
+",
+                ms(r.duration),
+                r.id
+            );
+            s.push_str(&format!("      clause: {}", r.clause));
+            if let Some(url) = crate::report::source_link(r) {
+                s.push_str(&format!(" ({url})"));
+            }
+            s.push('\n');
             for f in &r.failures {
                 s.push_str(&format!("      - {f}\n"));
             }
@@ -324,6 +333,7 @@ mod tests {
             case: "c".into(),
             format: None,
             clause: "seed:x#y".into(),
+            source_url: None,
             outcome,
             failures: vec![Failure::new("status", "", "200", "404")],
             response: Some("DELETE /x → 404\n{}".into()),
@@ -339,6 +349,13 @@ mod tests {
         assert_eq!(line(&result(Outcome::Pass)), "pass      3.0 ms  s::Op::c");
         let fail = line(&result(Outcome::Fail));
         assert!(fail.starts_with("FAIL      3.0 ms  s::Op::c\n      clause: seed:x#y\n      - status: expected 200, got 404\n      answer:\n        DELETE /x → 404"), "{fail}");
+        let mut linked = result(Outcome::Fail);
+        linked.source_url = Some("https://api.example.test/#api=Op".into());
+        let fail = line(&linked);
+        assert!(
+            fail.contains("\n      clause: seed:x#y (https://api.example.test/#api=Op)\n"),
+            "{fail}"
+        );
         let s = summary(
             &[
                 result(Outcome::Pass),

@@ -149,6 +149,7 @@ impl RunContext {
             case: case.name.clone(),
             format: trial.format,
             clause: case.clause.clone(),
+            source_url: self.source_url(&case.clause),
             // A skip reason may quote the target (a provider-state refusal).
             outcome: match end.outcome {
                 Outcome::Skip(why) => Outcome::Skip(self.redactor.redact(&why)),

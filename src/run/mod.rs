@@ -4,6 +4,7 @@
 pub mod event;
 mod exec;
 pub mod observe;
+pub mod partition;
 pub mod policy;
 pub mod rate;
 mod read;
@@ -16,7 +17,7 @@ pub mod target;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::case::model::{default_formats, Format};
 use crate::case::Suite;
@@ -41,7 +42,7 @@ pub struct Trial {
     pub tags: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", content = "reason", rename_all = "lowercase")]
 pub enum Outcome {
     Pass,
@@ -49,7 +50,8 @@ pub enum Outcome {
     Skip(String),
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Serialized in the JSON report, and read back from it by `conform merge`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrialResult {
     pub id: String,
     pub service: String,
@@ -57,6 +59,9 @@ pub struct TrialResult {
     pub case: String,
     pub format: Option<Format>,
     pub clause: String,
+    /// The public page of the document the clause cites (`specs/sources.yaml`), if it has one.
+    #[serde(default)]
+    pub source_url: Option<String>,
     #[serde(flatten)]
     pub outcome: Outcome,
     pub failures: Vec<Failure>,
@@ -64,14 +69,23 @@ pub struct TrialResult {
     pub response: Option<String>,
     /// Teardown problems and the like: reported, not failing.
     pub notes: Vec<String>,
-    #[serde(serialize_with = "ser_ms", rename = "duration_ms")]
+    #[serde(
+        serialize_with = "ser_ms",
+        deserialize_with = "de_ms",
+        rename = "duration_ms"
+    )]
     pub duration: Duration,
     /// How many times the trial ran (`--retries`); shown only when more than once.
-    #[serde(skip_serializing_if = "ran_once")]
+    #[serde(skip_serializing_if = "ran_once", default = "once")]
     pub attempts: u32,
     /// Passed, but only on a retry.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub flaky: bool,
+}
+
+/// A report read back (`conform merge`) that does not say how often a trial ran: once.
+fn once() -> u32 {
+    1
 }
 
 fn ran_once(attempts: &u32) -> bool {
@@ -80,6 +94,15 @@ fn ran_once(attempts: &u32) -> bool {
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0)
+}
+
+fn de_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let ms = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "duration_ms {ms}: a duration is a finite number of milliseconds, at least 0"
+        ))
+    })
 }
 
 /// Which trials to run.
@@ -97,6 +120,9 @@ pub struct Selection {
     pub formats: Option<Vec<Format>>,
     /// Only cases from these files (paths as the suite knows them, or their suffixes).
     pub files: Vec<String>,
+    /// Only this shard of what the rest selects (`--partition k/n`), applied after planning
+    /// (see [`partition::shard`]).
+    pub partition: Option<partition::Partition>,
 }
 
 /// Whether a path a user gave names a suite file: whole path components, either side may carry
@@ -263,6 +289,11 @@ impl RunContext {
         self.unfinished(t, Outcome::Skip(NOT_RUN_INTERRUPTED.into()), vec![])
     }
 
+    /// The public URL of the document `clause` cites, where `specs/sources.yaml` gives one.
+    pub(crate) fn source_url(&self, clause: &str) -> Option<String> {
+        self.catalog.sources.url_of(clause).map(String::from)
+    }
+
     /// The result of a trial that has none of its own (never started, or its worker died).
     fn unfinished(&self, t: &Trial, outcome: Outcome, failures: Vec<Failure>) -> TrialResult {
         let file = &self.suite.files[t.file];
@@ -274,6 +305,7 @@ impl RunContext {
             case: case.name.clone(),
             format: t.format,
             clause: case.clause.clone(),
+            source_url: self.source_url(&case.clause),
             outcome,
             failures,
             response: None,

@@ -31,6 +31,8 @@ pub struct Catalog {
     pub services: BTreeMap<String, Service>,
     /// Seed documents a `seed:` source may name.
     pub seeds: Vec<String>,
+    /// Their titles and public URLs, and the notes' (`specs/sources.yaml`).
+    pub sources: super::sources::Sources,
 }
 
 impl Catalog {
@@ -53,6 +55,7 @@ impl Catalog {
         let mut services = Vec::new();
         let mut operations = Vec::new();
         let mut seeds = Vec::new();
+        let mut sources = super::sources::Sources::default();
         for file in files {
             let doc = match Located::parse(&file.path, &file.text) {
                 Ok(d) => d,
@@ -70,9 +73,9 @@ impl Catalog {
                 continue;
             }
             if file.path.file_name().is_some_and(|n| n == "sources.yaml") {
-                match doc.deserialize::<SourcesFile>() {
-                    Ok(s) => seeds.extend(s.seeds.into_keys()),
-                    Err(d) => diags.push(d),
+                if let Some(s) = read_sources(&doc, &mut diags) {
+                    seeds.extend(s.seeds.keys().cloned());
+                    sources = s;
                 }
                 continue;
             }
@@ -96,6 +99,7 @@ impl Catalog {
         let mut catalog = Catalog {
             services: BTreeMap::new(),
             seeds,
+            sources,
         };
         let mut service_docs = BTreeMap::new();
         for (spec, doc) in services {
@@ -230,11 +234,17 @@ impl OperationSpec {
     }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SourcesFile {
-    /// Seed file name → title.
-    seeds: BTreeMap<String, String>,
+/// `specs/sources.yaml`, validated against its schema; `None` (with the problems added) when
+/// it is not valid.
+fn read_sources(doc: &Located, diags: &mut Diagnostics) -> Option<super::sources::Sources> {
+    let before = diags.0.len();
+    crate::files::validate(crate::files::sources_schema(), doc, diags);
+    if diags.0.len() > before {
+        return None;
+    }
+    doc.deserialize::<super::sources::Sources>()
+        .map_err(|d| diags.push(d))
+        .ok()
 }
 
 fn check_source(

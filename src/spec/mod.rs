@@ -3,5 +3,6 @@
 mod catalog;
 pub mod model;
 mod protocol;
+pub mod sources;
 
 pub use catalog::{Catalog, Operation, Service};

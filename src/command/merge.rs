@@ -1,0 +1,89 @@
+//! `conform merge`: the JSON reports of a run's shards made one run: its summary printed and
+//! its reports written, with the exit code `run` gives for those results.
+
+use std::path::PathBuf;
+
+use super::run::{check_report_destinations, report_paths, write_reports, RunArgs};
+use super::{ExitCode, Sources};
+use crate::report::merge::{self, MergeError};
+use crate::run::{self, Selection};
+
+#[derive(Debug, Clone, Default)]
+pub struct MergeArgs {
+    /// The suite whose plan orders the merged trials.
+    pub sources: Sources,
+    /// The shards' JSON reports (`run --report-json`).
+    pub files: Vec<PathBuf>,
+    /// Where the merged reports go (only the report paths and `strict` are read).
+    pub reports: RunArgs,
+}
+
+fn refuse(e: &MergeError) -> ExitCode {
+    eprintln!("conform merge: {e}");
+    if e.is_bad_content() {
+        ExitCode::BadFile
+    } else {
+        ExitCode::Usage
+    }
+}
+
+pub fn merge(args: MergeArgs) -> ExitCode {
+    if let Err(code) = check_report_destinations(&args.reports) {
+        return code;
+    }
+    let mut shards = Vec::new();
+    for path in &args.files {
+        match merge::read(path) {
+            Ok(shard) => shards.push(shard),
+            Err(e) => return refuse(&e),
+        }
+    }
+    let (catalog, suite) = match args.sources.load() {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let plan: Vec<String> = run::plan(&catalog, &suite, &Selection::default())
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let merged = match merge::merge(shards, &plan) {
+        Ok(m) => m,
+        Err(e) => return refuse(&e),
+    };
+    let report = merged.report(args.reports.strict);
+    // A report on standard output keeps it parseable: the summary then goes to standard error.
+    let to_stderr = report_paths(&args.reports).any(crate::report::is_stdout);
+    let say = |text: &str| {
+        if to_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    };
+    say(&format!(
+        "conform merge: {} trials from {} report(s) against {}",
+        merged.results.len(),
+        args.files.len(),
+        merged.target
+    ));
+    say(&crate::report::terminal::summary_of_run(
+        report.results,
+        report.elapsed,
+        report.interrupted,
+    ));
+    if let Some(words) = report
+        .strict
+        .then(|| crate::report::terminal::strict_words(report.results))
+        .flatten()
+    {
+        say(&words);
+    }
+    if let Err(code) = write_reports(&report, &args.reports) {
+        return code;
+    }
+    match (report.interrupted.is_some(), report.failed()) {
+        (true, _) => ExitCode::Interrupted,
+        (false, true) => ExitCode::Failed,
+        (false, false) => ExitCode::Ok,
+    }
+}
