@@ -100,7 +100,7 @@ pub(crate) enum Message {
         status: Option<u16>,
         elapsed: Duration,
     },
-    TrialFinished(usize, TrialResult),
+    TrialFinished(usize, Box<TrialResult>),
 }
 
 pub(crate) type Sender = tokio::sync::mpsc::UnboundedSender<Message>;

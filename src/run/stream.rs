@@ -35,7 +35,10 @@ impl Workers {
             let _ = events.send(Message::TrialStarted(i));
             let result = self.attempts(i, trial, &events).await;
             self.budget.record(&result);
-            if events.send(Message::TrialFinished(i, result)).is_err() {
+            if events
+                .send(Message::TrialFinished(i, Box::new(result)))
+                .is_err()
+            {
                 break;
             }
         }
@@ -197,7 +200,7 @@ fn dispatch(
         }),
         Message::TrialFinished(i, result) => {
             if let Some(slot) = results.get_mut(i) {
-                sink(&Event::TrialFinished(slot.insert(result)));
+                sink(&Event::TrialFinished(slot.insert(*result)));
             }
         }
     }
