@@ -1,5 +1,5 @@
 //! `captures`: each value the step captures for later steps (`capture: {name: /pointer}`) is
-//! in the body. The runner stores them with [`store`] after the checks.
+//! in the body. The runner takes them with [`taken`] after the checks.
 
 use serde_json::Value;
 
@@ -40,13 +40,14 @@ impl Check for Captures {
     }
 }
 
-/// Each value the step captures into `vars` (those absent are the check's failures).
-pub fn store(expect: &Expect, body: &Value, vars: &mut Vars) {
-    for (name, pointer) in &expect.capture {
-        if let Some(v) = pointer_get(body, pointer) {
-            vars.insert(name.clone(), v.clone());
-        }
-    }
+/// The values the step captures, by variable name (those absent are the check's failures),
+/// for the runner to put into the case's variables.
+pub fn taken(expect: &Expect, body: &Value) -> Vars {
+    expect
+        .capture
+        .iter()
+        .filter_map(|(name, pointer)| Some((name.clone(), pointer_get(body, pointer)?.clone())))
+        .collect()
 }
 
 #[cfg(test)]
@@ -68,9 +69,9 @@ mod tests {
             f[0].to_string(),
             "captures at /error_code: expected a value to capture as `code`, got absent"
         );
-        let mut vars = Vars::new();
         let expect: Expect = serde_json::from_value(expect).unwrap();
-        store(&expect, &json!({"error_code": "x"}), &mut vars);
+        let vars = taken(&expect, &json!({"error_code": "x"}));
         assert_eq!(vars["code"], json!("x"));
+        assert!(taken(&expect, &json!({})).is_empty());
     }
 }

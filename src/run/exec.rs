@@ -652,10 +652,10 @@ fn check_answer(c: &AnswerCheck<'_>, answered: Answered<'_>, vars: &mut Vars) ->
         vars,
     });
     let failures = check::run_all(&cx);
-    let captured = cx.decoded().map(|(_, body)| body.clone());
-    if let Some(body) = captured {
-        check::captures::store(c.expect, &body, vars);
-    }
+    let captured = cx
+        .decoded()
+        .map(|(_, body)| check::captures::taken(c.expect, body));
+    vars.extend(captured.unwrap_or_default());
     failures
 }
 
