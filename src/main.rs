@@ -34,6 +34,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the checks run over every answer, in order, with what each verifies.
+    Checks {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the built-in emulators until Ctrl-C.
     #[cfg(feature = "emulator")]
     Emulate(EmulateCli),
@@ -399,6 +405,7 @@ fn main() -> std::process::ExitCode {
         }),
         Command::Lint(s) => command::lint::lint(&s.into()),
         Command::Coverage { sources, json } => command::coverage::coverage(&sources.into(), json),
+        Command::Checks { json } => command::checks::checks(json),
         #[cfg(feature = "emulator")]
         Command::Mutate(m) => command::mutate::mutate(command::mutate::MutateArgs {
             sources: m.sources.into(),

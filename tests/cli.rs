@@ -407,3 +407,33 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     dir
 }
+
+#[test]
+fn checks_lists_every_check_with_what_it_verifies() {
+    let out = conform(&["checks"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("status "), "{text}");
+    for name in [
+        "error-code",
+        "body-schema",
+        "request-id",
+        "xml-root",
+        "captures",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!("{name} "))),
+            "{name} in {text}"
+        );
+    }
+    let out = conform(&["checks", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_slice(&out.stdout).expect("a JSON list of checks");
+    assert_eq!(listed.len(), lines.len());
+    assert_eq!(listed[0]["name"], "status");
+    assert!(listed
+        .iter()
+        .all(|c| !c["verifies"].as_str().unwrap_or_default().is_empty()));
+}

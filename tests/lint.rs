@@ -569,3 +569,23 @@ fn spec_signing_parts_are_checked() {
         "{out}"
     );
 }
+
+#[test]
+fn a_bad_pattern_is_located_at_its_place() {
+    let text = case("    expect:\n      status: 404\n      body: {/error_msg: {matches: \"(unclosed\"}}\n      headers: {X-Request-Id: {matches: \"^${task_id}$\"}}\n");
+    let out = lint_cases(&[file("cases/t.yaml", &text)]);
+    let (l, c) = locate(&text, "\"(unclosed\"");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: `(unclosed` is not a valid regular expression (error: unclosed group)"
+        )),
+        "{out}"
+    );
+    let (l, c) = locate(&text, "\"^${task_id}$\"");
+    assert!(
+        out.contains(&format!(
+            "cases/t.yaml:{l}:{c}: a `matches` pattern takes no `${{var}}`"
+        )),
+        "{out}"
+    );
+}

@@ -42,7 +42,7 @@ fn results() -> Vec<TrialResult> {
     failed.failures = vec![
         Failure::new("status", "", "404", "200"),
         Failure::new(
-            "error code",
+            "error-code",
             "/Code",
             "InvalidSourceServerId.NotFound",
             "a|b",

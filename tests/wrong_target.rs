@@ -223,20 +223,20 @@ async fn each_deviation_fails_with_a_clear_message() {
 
     let m = messages(&r["wrong-code"]);
     assert!(
-        m.contains("error code at /error_code: expected \"APIGW.0301\", got \"APIGW.9999\""),
+        m.contains("error-code at /error_code: expected \"APIGW.0301\", got \"APIGW.9999\""),
         "{m}"
     );
 
     let m = messages(&r["bad-schema"]);
     assert!(
-        m.contains("schema at /error_code: expected a body valid against `Error`"),
+        m.contains("body-schema at /error_code: expected a body valid against `Error`"),
         "{m}"
     );
     assert!(m.contains("401 is not of type"), "{m}");
 
     let m = messages(&r["no-request-id"]);
     assert!(
-        m.contains("request id at header X-Request-Id: expected a request id, got none"),
+        m.contains("request-id at header X-Request-Id: expected a request id, got none"),
         "{m}"
     );
 
@@ -248,7 +248,7 @@ async fn each_deviation_fails_with_a_clear_message() {
 
     let m = messages(&r["bad-xml"]);
     assert!(
-        m.contains("xml: expected an XML document, got malformed XML"),
+        m.contains("body-format: expected an XML document, got malformed XML"),
         "{m}"
     );
 
@@ -257,7 +257,7 @@ async fn each_deviation_fails_with_a_clear_message() {
 
     let m = messages(&r["wrong-root"]);
     assert!(
-        m.contains("xml at /: expected root element <Error>, got <Oops>"),
+        m.contains("xml-root at /: expected root element <Error>, got <Oops>"),
         "{m}"
     );
 }

@@ -863,17 +863,6 @@ impl CaseChecker<'_> {
                 known,
             );
         }
-        if let Some(ValueCheck::Matches(re)) = expect
-            .body
-            .values()
-            .chain(expect.headers.values())
-            .find(|c| matches!(c, ValueCheck::Matches(r) if regex::Regex::new(r).is_err()))
-        {
-            self.err(
-                &format!("{at}/expect"),
-                format!("`{re}` is not a valid regular expression"),
-            );
-        }
     }
 
     /// An expected error code: a variable that is set, or a documented code of the catalogue
@@ -924,7 +913,32 @@ impl CaseChecker<'_> {
             ValueCheck::Type(t) if !JSON_TYPES.contains(&t.as_str()) => {
                 self.err(pointer, format!("`{t}` is not a JSON type"));
             }
+            ValueCheck::Matches(pattern) => self.check_pattern(pointer, pattern),
             _ => {}
+        }
+    }
+
+    /// A `matches:` pattern was compiled when the file was read: one that did not compile, or
+    /// that uses a variable (patterns are compiled once, before any variable has a value), is
+    /// reported at its place.
+    fn check_pattern(&mut self, pointer: &str, pattern: &crate::case::pattern::Pattern) {
+        let at = format!("{pointer}/matches");
+        if pattern.as_str().contains("${") {
+            return self.err(
+                &at,
+                "a `matches` pattern takes no `${var}`: it is compiled when the file is read"
+                    .into(),
+            );
+        }
+        if let Some(e) = pattern.error() {
+            let last_line = e.lines().last().unwrap_or(e).trim();
+            self.err(
+                &at,
+                format!(
+                    "`{}` is not a valid regular expression ({last_line})",
+                    pattern.as_str()
+                ),
+            );
         }
     }
 }

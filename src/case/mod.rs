@@ -3,6 +3,7 @@
 
 mod load;
 pub mod model;
+pub mod pattern;
 pub mod vars;
 
 pub use load::{LoadedFile, Suite};

@@ -302,8 +302,8 @@ pub enum ValueCheck {
     /// `present: true` — exists (any value); `present: false` — absent.
     Present(bool),
     Equals(Value),
-    /// Regular expression the string value must match.
-    Matches(String),
+    /// Regular expression the string value must match, compiled when the file is read.
+    Matches(super::pattern::Pattern),
     /// JSON type name: string, number, integer, boolean, array, object, null.
     Type(String),
     /// Exact length of a string (characters) or array.

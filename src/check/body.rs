@@ -1,8 +1,9 @@
-//! Reading an answer's body as the spec says it is: JSON, XML (mapped to JSON, root checked),
-//! text, or empty; and reading values out of it by JSON pointer.
+//! Reading an answer's body as the spec says it is: JSON, XML (mapped to JSON), text, or
+//! empty. A body that cannot be read so is a failure of `body-format`.
 
 use serde_json::Value;
 
+use super::body_format::NAME;
 use super::{xml, Failure};
 use crate::case::model::Format;
 use crate::spec::model::BodyKind;
@@ -34,7 +35,7 @@ pub fn shown(bytes: &[u8]) -> String {
 /// Decodes a body of the given kind. `format` is the Alibaba format the request asked for.
 pub fn decode(kind: BodyKind, format: Option<Format>, bytes: &[u8]) -> Result<Decoded, Failure> {
     let text = std::str::from_utf8(bytes)
-        .map_err(|e| Failure::new("body", "", "UTF-8 text", format!("invalid UTF-8 ({e})")))?;
+        .map_err(|e| Failure::new(NAME, "", "UTF-8 text", format!("invalid UTF-8 ({e})")))?;
     let json = |text: &str| {
         serde_json::from_str::<Value>(text)
             .map(|value| Decoded {
@@ -43,7 +44,7 @@ pub fn decode(kind: BodyKind, format: Option<Format>, bytes: &[u8]) -> Result<De
             })
             .map_err(|e| {
                 Failure::new(
-                    "body",
+                    NAME,
                     "",
                     "a JSON document",
                     format!("{e}: {}", shown(bytes)),
@@ -59,7 +60,7 @@ pub fn decode(kind: BodyKind, format: Option<Format>, bytes: &[u8]) -> Result<De
             })
             .map_err(|e| {
                 Failure::new(
-                    "xml",
+                    NAME,
                     "",
                     "an XML document",
                     format!("{e}: {}", shown(bytes)),
@@ -75,20 +76,7 @@ pub fn decode(kind: BodyKind, format: Option<Format>, bytes: &[u8]) -> Result<De
             value: Value::Null,
             xml_root: None,
         }),
-        (BodyKind::Empty, _) => Err(Failure::new("body", "", "an empty body", shown(bytes))),
-    }
-}
-
-/// Checks the XML root element name.
-pub fn check_root(decoded: &Decoded, expected: Option<&str>) -> Option<Failure> {
-    match (&decoded.xml_root, expected) {
-        (Some(root), Some(want)) if root != want => Some(Failure::new(
-            "xml",
-            "/",
-            format!("root element <{want}>"),
-            format!("<{root}>"),
-        )),
-        _ => None,
+        (BodyKind::Empty, _) => Err(Failure::new(NAME, "", "an empty body", shown(bytes))),
     }
 }
 
@@ -122,7 +110,7 @@ mod tests {
             br#"{"RequestId":"a"}"#,
         )
         .unwrap_err();
-        assert_eq!(f.check, "xml");
+        assert_eq!(f.expected, "an XML document");
         let f = decode(BodyKind::Json, None, b"<R/>").unwrap_err();
         assert_eq!(f.expected, "a JSON document");
         assert_eq!(
@@ -142,16 +130,7 @@ mod tests {
     }
 
     #[test]
-    fn root_and_shown() {
-        let d = Decoded {
-            value: json!({}),
-            xml_root: Some("Wrong".into()),
-        };
-        assert_eq!(
-            check_root(&d, Some("Error")).unwrap().to_string(),
-            "xml at /: expected root element <Error>, got <Wrong>"
-        );
-        assert!(check_root(&d, Some("Wrong")).is_none());
+    fn shown_is_cut_on_a_character_boundary() {
         let long = "é".repeat(1000);
         assert!(shown(long.as_bytes()).ends_with("(2000 bytes in all)"));
     }

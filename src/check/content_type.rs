@@ -1,10 +1,40 @@
-//! The Content-Type of an answer against the spec's documented `content_types` (run on every
-//! answer, like the request-id and schema checks). Only rules with a documented source and an
-//! `equals` or `not_equals` assert anything; the rest only tell the emulator what to send.
+//! `content-type`: the Content-Type of an answer against the spec's documented
+//! `content_types` (run on every answer, like the request-id and schema checks). Only rules with
+//! a documented source and an `equals` or `not_equals` assert anything; the rest only tell the
+//! emulator what to send.
 
-use super::Failure;
+use super::{Check, Context, Failure};
 use crate::case::model::Format;
 use crate::spec::model::{AnswerKind, ContentTypeRule, Provenance};
+
+pub struct ContentType;
+
+const NAME: &str = "content-type";
+
+impl Check for ContentType {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn verifies(&self) -> &'static str {
+        "the Content-Type header is what the spec's documented `content_types` rules say for the body format and status"
+    }
+
+    /// Huawei answers are JSON.
+    fn run(&self, cx: &Context<'_>) -> Vec<Failure> {
+        let Some(answer) = cx.answer() else {
+            return vec![];
+        };
+        check(
+            &cx.service.spec.content_types,
+            cx.format.unwrap_or(Format::Json),
+            answer.status,
+            answer
+                .header_text(reqwest::header::CONTENT_TYPE.as_str())
+                .as_deref(),
+        )
+    }
+}
 
 /// Failures of the answer's `Content-Type` (`None`: absent) for a body of `format` and an
 /// answer of `status`.
@@ -32,7 +62,7 @@ pub fn check(
         if let Some(want) = &rule.equals {
             if header != Some(want.as_str()) {
                 failures.push(Failure::new(
-                    "content type",
+                    NAME,
                     &at,
                     format!("exactly `{want}` ({})", rule.source),
                     shown(header),
@@ -42,7 +72,7 @@ pub fn check(
         if let Some(not) = &rule.not_equals {
             if header == Some(not.as_str()) {
                 failures.push(Failure::new(
-                    "content type",
+                    NAME,
                     &at,
                     format!("anything but `{not}` ({})", rule.source),
                     shown(header),
@@ -104,5 +134,21 @@ mod tests {
         assert_eq!(check(&rules, Format::Json, 400, Some(XML)).len(), 1);
         // An assumed rule asserts nothing.
         assert!(check(&rules, Format::Json, 200, Some("text/html")).is_empty());
+    }
+
+    #[test]
+    fn on_an_answer() {
+        use crate::check::testing::Fixture;
+        let body = "<Error><RequestId>A</RequestId><Code>C</Code></Error>";
+        let xml = Fixture::alibaba(404, Format::Xml, body);
+        assert!(xml
+            .header("Content-Type", "text/xml;charset=utf-8")
+            .run(&ContentType)
+            .is_empty());
+        let f = Fixture::alibaba(404, Format::Xml, body)
+            .header("Content-Type", "application/xml")
+            .run(&ContentType);
+        assert_eq!(f[0].check, "content-type");
+        assert_eq!(f[0].at, "header Content-Type (xml error)");
     }
 }

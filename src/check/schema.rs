@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::Failure;
 use crate::spec::Catalog;
 
 /// Every schema of every service and operation, compiled.
@@ -57,40 +56,5 @@ impl SchemaSet {
                     .get(&(service.to_string(), String::new(), name.to_string()))
             })
             .map(|v| v.as_ref())
-    }
-}
-
-/// Validates a body; one failure per violation, located by JSON pointer.
-pub fn check(name: &str, validator: &jsonschema::Validator, body: &Value) -> Vec<Failure> {
-    validator
-        .iter_errors(body)
-        .map(|e| {
-            let at = e.instance_path().to_string();
-            Failure::new(
-                "schema",
-                if at.is_empty() { "/".to_string() } else { at },
-                format!("a body valid against `{name}`"),
-                e.to_string(),
-            )
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn violations_are_located() {
-        let v = jsonschema::validator_for(&json!({"type": "object", "required": ["RequestId"], "properties": {"RequestId": {"type": "string"}}})).unwrap();
-        assert!(check("S", &v, &json!({"RequestId": "x"})).is_empty());
-        let f = check("S", &v, &json!({"RequestId": 5}));
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].at, "/RequestId");
-        assert!(f[0].actual.contains("string"), "{}", f[0]);
-        let f = check("S", &v, &json!({}));
-        assert_eq!(f[0].at, "/");
-        assert!(f[0].actual.contains("RequestId"));
     }
 }

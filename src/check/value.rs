@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use super::Failure;
 use crate::case::model::ValueCheck;
+use crate::case::vars::{self, Vars};
 
 fn type_name(v: &Value) -> &'static str {
     match v {
@@ -33,7 +34,7 @@ pub fn brief(v: &Value) -> String {
 
 /// `expected` has its variables already filled in.
 pub fn check(
-    kind: &str,
+    kind: &'static str,
     at: &str,
     expected: &ValueCheck,
     actual: Option<&Value>,
@@ -51,11 +52,16 @@ pub fn check(
             (want != got).then(|| Failure::new(kind, at, brief(want), shown))
         }
         (ValueCheck::Matches(re), Some(got)) => {
-            let ok = match (regex::Regex::new(re), got.as_str()) {
-                (Ok(r), Some(s)) => r.is_match(s),
-                _ => false,
-            };
-            (!ok).then(|| Failure::new(kind, at, format!("a string matching /{re}/"), shown))
+            // Compiled when the case file was read.
+            let ok = got.as_str().is_some_and(|s| re.is_match(s));
+            (!ok).then(|| {
+                Failure::new(
+                    kind,
+                    at,
+                    format!("a string matching /{}/", re.as_str()),
+                    shown,
+                )
+            })
         }
         (ValueCheck::Type(t), Some(got)) => {
             let actual_type = type_name(got);
@@ -100,15 +106,25 @@ fn describe(c: &ValueCheck) -> String {
             }
         }
         ValueCheck::Equals(v) => brief(v),
-        ValueCheck::Matches(r) => format!("a string matching /{r}/"),
+        ValueCheck::Matches(r) => format!("a string matching /{}/", r.as_str()),
         ValueCheck::Type(t) => format!("a {t}"),
         ValueCheck::Length(n) => format!("length {n}"),
     }
 }
 
+/// The check with the case's variables filled in (`equals` values; a `matches` pattern takes
+/// none: it is compiled when the file is read).
+pub fn render(c: &ValueCheck, vars: &Vars) -> Result<ValueCheck, String> {
+    Ok(match c {
+        ValueCheck::Equals(v) => ValueCheck::Equals(vars::render_value(v, vars)?),
+        other => other.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::pattern::Pattern;
     use serde_json::json;
 
     #[test]
@@ -129,8 +145,20 @@ mod tests {
                 .to_string(),
             "body at /a: expected \"x\", got \"abc\""
         );
-        assert!(check("body", "/a", &ValueCheck::Matches("^a.c$".into()), Some(&v)).is_none());
-        assert!(check("body", "/a", &ValueCheck::Matches("^z".into()), Some(&v)).is_some());
+        assert!(check(
+            "body",
+            "/a",
+            &ValueCheck::Matches(Pattern::new("^a.c$")),
+            Some(&v)
+        )
+        .is_none());
+        assert!(check(
+            "body",
+            "/a",
+            &ValueCheck::Matches(Pattern::new("^z")),
+            Some(&v)
+        )
+        .is_some());
         assert!(check("body", "/a", &ValueCheck::Type("string".into()), Some(&v)).is_none());
         let f = check(
             "body",

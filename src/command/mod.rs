@@ -1,6 +1,7 @@
 //! The commands behind the CLI, one file each; `main.rs` only parses arguments. Each returns
 //! an [`ExitCode`] from the documented set.
 
+pub mod checks;
 pub mod coverage;
 #[cfg(feature = "emulator")]
 pub mod embedded;

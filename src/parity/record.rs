@@ -219,7 +219,7 @@ fn outcome_of(result: &TrialResult) -> String {
             let checks: Vec<String> = result
                 .failures
                 .iter()
-                .map(|f| format!("{} {}", f.check, f.at).trim().to_string())
+                .map(|f| format!("{} {}", f.label(), f.at).trim().to_string())
                 .collect();
             format!("fail: {}", checks.join("; "))
         }

@@ -101,7 +101,7 @@ fn failure_section(r: &TrialResult) -> String {
     for f in &r.failures {
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",
-            cell(&f.check),
+            cell(&f.label()),
             code(&f.at),
             code(&f.expected),
             code(&f.actual)

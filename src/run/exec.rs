@@ -7,10 +7,10 @@ use serde_json::{Map, Value};
 use super::request::{self, BuildError, Built, CaseCredentials};
 use super::states::{StateError, StatesClient};
 use super::{Outcome, RunContext, Trial, TrialResult};
-use crate::case::model::{tags, AuthMode, CodeExpect, Expect, Format, Step, ValueCheck};
+use crate::case::model::{tags, AuthMode, Expect, Format, Step};
 use crate::case::vars::{self, Vars, STRING_TO_SIGN};
-use crate::check::{self, body, Failure};
-use crate::spec::model::{BodyKind, OperationSpec, Protocol};
+use crate::check::{self, body, Answered, Failure};
+use crate::spec::model::OperationSpec;
 use crate::spec::Service;
 
 /// A transport error in words, without the URL's query (which may hold a signature).
@@ -49,6 +49,17 @@ struct Answer {
     status: u16,
     headers: reqwest::header::HeaderMap,
     body: bytes::Bytes,
+}
+
+impl Answer {
+    /// The answer as the checks see it.
+    fn received(&self) -> check::Received<'_> {
+        check::Received {
+            status: self.status,
+            headers: &self.headers,
+            body: &self.body,
+        }
+    }
 }
 
 enum StepEnd {
@@ -339,7 +350,7 @@ impl RunContext {
                 StepEnd::Failed(mut failures, response) => {
                     if let Some(name) = name {
                         for f in &mut failures {
-                            f.check = format!("step `{name}`: {}", f.check);
+                            f.step = Some(name.to_string());
                         }
                     }
                     return StepEnd::Failed(failures, response);
@@ -425,7 +436,7 @@ impl RunContext {
     }
 
     fn redact_failure(&self, mut f: Failure) -> Failure {
-        f.check = self.redactor.redact(&f.check);
+        f.step = f.step.map(|s| self.redactor.redact(&s));
         f.expected = self.redactor.redact(&f.expected);
         f.actual = self.redactor.redact(&f.actual);
         f.at = self.redactor.redact(&f.at);
@@ -433,10 +444,21 @@ impl RunContext {
     }
 
     async fn run_step(&self, sc: &StepContext<'_, '_>, step: &Step, vars: &mut Vars) -> StepEnd {
+        let op = match step_operation(sc, step) {
+            Ok(op) => op,
+            Err(end) => return end,
+        };
+        let checked = AnswerCheck {
+            ctx: self,
+            service: sc.service,
+            op,
+            expect: &step.expect,
+            format: sc.format,
+        };
         if let Some(probe) = &step.probe {
-            return run_probe(step, probe, vars, sc.states).await;
+            return run_probe(&checked, step, probe, vars, sc.states).await;
         }
-        let (op, built) = match build_step(sc, step, vars) {
+        let built = match build_step(sc, op, step, vars) {
             Ok(b) => b,
             Err(end) => return end,
         };
@@ -447,8 +469,9 @@ impl RunContext {
                 Ok(a) => a,
                 Err(f) => return StepEnd::Failed(vec![f], None),
             };
-            if let Some(f) = refused_as_replay(sc.service, op, &first, sc.format) {
-                return StepEnd::Failed(vec![f], Some(shown_answer(&built, &first)));
+            let refused = check_answer(&checked, Answered::FirstOfReplay(first.received()), vars);
+            if !refused.is_empty() {
+                return StepEnd::Failed(refused, Some(shown_answer(&built, &first)));
             }
         }
         let answer = match self.send(&built).await {
@@ -471,15 +494,7 @@ impl RunContext {
             body: &answer.body,
             vars,
         });
-        let checked = AnswerCheck {
-            ctx: self,
-            service: sc.service,
-            op,
-            expect: &step.expect,
-            answer: &answer,
-            format: sc.format,
-        };
-        let failures = check_answer(&checked, vars);
+        let failures = check_answer(&checked, Answered::Step(answer.received()), vars);
         vars.remove(STRING_TO_SIGN);
         if failures.is_empty() {
             StepEnd::Passed
@@ -554,128 +569,6 @@ fn shown_answer(built: &Built, answer: &Answer) -> String {
     )
 }
 
-fn pointer_get<'v>(v: &'v Value, pointer: &str) -> Option<&'v Value> {
-    if pointer.is_empty() {
-        Some(v)
-    } else {
-        v.pointer(pointer)
-    }
-}
-
-fn render_check(c: &ValueCheck, vars: &Vars) -> Result<ValueCheck, String> {
-    Ok(match c {
-        ValueCheck::Equals(v) => ValueCheck::Equals(vars::render_value(v, vars)?),
-        ValueCheck::Matches(r) => ValueCheck::Matches(vars::render(r, vars)?),
-        other => other.clone(),
-    })
-}
-
-/// A failure when the first sending of a replayed request was already refused as a replay.
-fn refused_as_replay(
-    service: &Service,
-    op: &OperationSpec,
-    first: &Answer,
-    format: Option<Format>,
-) -> Option<Failure> {
-    let nonce_used = service.error_for(Some(op), crate::spec::model::ErrorRole::NonceUsed)?;
-    let kind = match service.spec.protocol {
-        Protocol::AlibabaRpc => BodyKind::XmlOrJson,
-        Protocol::HuaweiRest => BodyKind::Json,
-    };
-    let decoded = body::decode(kind, format, &first.body).ok()?;
-    let code = decoded
-        .value
-        .pointer(&service.spec.error_envelope.code)?
-        .as_str()?;
-    (code == nonce_used.code).then(|| {
-        Failure::new(
-            "replay",
-            "first sending",
-            format!(
-                "a first sending that is not refused as a replay ({})",
-                nonce_used.code
-            ),
-            format!("{} {code}", first.status),
-        )
-    })
-}
-
-/// The error code read by the envelope rule against the expected one(s) (variables filled in).
-fn error_code_check(
-    what: &str,
-    expected: &CodeExpect,
-    body: &Value,
-    pointer: &str,
-    vars: &Vars,
-) -> Option<Failure> {
-    let mut wanted = Vec::new();
-    for code in expected.codes() {
-        match vars::render(code, vars) {
-            Ok(want) => wanted.push(Value::String(want)),
-            Err(e) => return Some(Failure::new("case", "expect/error_code", "a value", e)),
-        }
-    }
-    let actual = body.pointer(pointer);
-    if wanted.len() == 1 {
-        let want = ValueCheck::Equals(wanted.swap_remove(0));
-        return check::value::check(what, pointer, &want, actual);
-    }
-    if actual.is_some_and(|a| wanted.contains(a)) {
-        return None;
-    }
-    Some(Failure::new(
-        what,
-        pointer,
-        format!("one of {}", Value::Array(wanted)),
-        actual
-            .map(check::value::brief)
-            .unwrap_or_else(|| "absent".into()),
-    ))
-}
-
-/// Checks of headers and of values at body pointers.
-fn value_checks(
-    headers: &std::collections::BTreeMap<String, ValueCheck>,
-    body_checks: &std::collections::BTreeMap<String, ValueCheck>,
-    answer: &Answer,
-    body: &Value,
-    vars: &Vars,
-) -> Vec<Failure> {
-    let mut failures = Vec::new();
-    for (name, check) in headers {
-        let got = answer
-            .headers
-            .get(name.as_str())
-            .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
-        match render_check(check, vars) {
-            Ok(c) => failures.extend(check::value::check("header", name, &c, got.as_ref())),
-            Err(e) => failures.push(Failure::new(
-                "case",
-                format!("expect/headers/{name}"),
-                "a value",
-                e,
-            )),
-        }
-    }
-    for (pointer, check) in body_checks {
-        match render_check(check, vars) {
-            Ok(c) => failures.extend(check::value::check(
-                "body",
-                pointer,
-                &c,
-                pointer_get(body, pointer),
-            )),
-            Err(e) => failures.push(Failure::new(
-                "case",
-                format!("expect/body{pointer}"),
-                "a value",
-                e,
-            )),
-        }
-    }
-    failures
-}
-
 /// What every step of one trial runs with.
 struct StepContext<'a, 's> {
     service: &'a Service,
@@ -687,16 +580,13 @@ struct StepContext<'a, 's> {
     states: Option<&'a StatesClient<'s>>,
 }
 
-/// The step's operation and its request, built and bound for the service's base URL; the
-/// step's end when it cannot be.
-fn build_step<'a>(
-    sc: &StepContext<'a, '_>,
-    step: &Step,
-    vars: &Vars,
-) -> Result<(&'a OperationSpec, Built), StepEnd> {
+/// The step's operation (the case file's when it names none); the step's end when the service
+/// has no such operation.
+fn step_operation<'a>(sc: &StepContext<'a, '_>, step: &Step) -> Result<&'a OperationSpec, StepEnd> {
     let op_name = step.operation.as_deref().unwrap_or(sc.default_op);
-    let Some(op) = sc.service.operations.get(op_name) else {
-        return Err(StepEnd::Failed(
+    match sc.service.operations.get(op_name) {
+        Some(op) => Ok(&op.spec),
+        None => Err(StepEnd::Failed(
             vec![Failure::new(
                 "case",
                 "operation",
@@ -704,11 +594,21 @@ fn build_step<'a>(
                 op_name,
             )],
             None,
-        ));
-    };
+        )),
+    }
+}
+
+/// The step's request, built and bound for the service's base URL; the step's end when it
+/// cannot be.
+fn build_step(
+    sc: &StepContext<'_, '_>,
+    op: &OperationSpec,
+    step: &Step,
+    vars: &Vars,
+) -> Result<Built, StepEnd> {
     let built = match request::build(&request::StepInput {
         service: sc.service,
-        op: &op.spec,
+        op,
         target: sc.target,
         creds: sc.creds,
         req: &step.request,
@@ -744,231 +644,46 @@ fn build_step<'a>(
             None,
         ));
     }
-    Ok((&op.spec, built))
+    Ok(built)
 }
 
-/// One answer and what it is checked against.
+/// Every check of the registry over one answer; a step answer's captures go into `vars`.
+fn check_answer(c: &AnswerCheck<'_>, answered: Answered<'_>, vars: &mut Vars) -> Vec<Failure> {
+    let cx = check::Context::new(check::Subject {
+        service: c.service,
+        operation: c.op,
+        expect: c.expect,
+        answered,
+        format: c.format,
+        schemas: &c.ctx.schemas,
+        vars,
+    });
+    let failures = check::run_all(&cx);
+    let captured = cx
+        .decoded()
+        .map(|(_, body)| check::captures::taken(c.expect, body));
+    vars.extend(captured.unwrap_or_default());
+    failures
+}
+
+/// What a step's answers are checked against.
 struct AnswerCheck<'a> {
     ctx: &'a RunContext,
     service: &'a Service,
     op: &'a OperationSpec,
     expect: &'a Expect,
-    answer: &'a Answer,
     /// The format the trial asked for.
     format: Option<Format>,
 }
 
-/// Every check of one answer. Captures go into `vars` when the answer passes them.
-fn check_answer(c: &AnswerCheck<'_>, vars: &mut Vars) -> Vec<Failure> {
-    let (service, answer) = (c.service, c.answer);
-    let mut failures = Vec::new();
-    if let Some(st) = &c.expect.status {
-        failures.extend(check::status::check(st, answer.status));
-    }
-    failures.extend(request_id_header_check(service, answer));
-    let response = c.op.response(answer.status);
-    let kind = match (response, service.spec.protocol) {
-        (Some(r), _) => r.body,
-        (None, Protocol::AlibabaRpc) => BodyKind::XmlOrJson,
-        (None, Protocol::HuaweiRest) => BodyKind::Json,
-    };
-    let format = if service.spec.protocol == Protocol::AlibabaRpc {
-        c.format
-    } else {
-        None
-    };
-    failures.extend(content_type_check(service, answer, format));
-    let decoded = match body::decode(kind, format, &answer.body) {
-        Ok(d) => d,
-        Err(f) => {
-            failures.push(f);
-            return failures;
-        }
-    };
-    failures.extend(request_id_mirror_check(service, answer, &decoded.value));
-    failures.extend(body_shape_checks(c, response, &decoded));
-    failures.extend(expectation_checks(c, response, &decoded.value, vars));
-    failures
-}
-
-/// The request id comes on every answer (a documented platform rule), whatever the status.
-fn request_id_header_check(service: &Service, answer: &Answer) -> Option<Failure> {
-    let h = service.spec.request_id.header.as_ref()?;
-    let ok = answer
-        .headers
-        .get(h.as_str())
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !v.trim().is_empty());
-    (!ok).then(|| Failure::new("request id", format!("header {h}"), "a request id", "none"))
-}
-
-/// The body's XML root, its schema and the request id in it, as the spec documents them.
-fn body_shape_checks(
-    c: &AnswerCheck<'_>,
-    response: Option<&crate::spec::model::ResponseSpec>,
-    decoded: &body::Decoded,
-) -> Vec<Failure> {
-    let (service, expect, status) = (c.service, c.expect, c.answer.status);
-    let mut failures = Vec::new();
-    let is_error = status >= 400;
-    let envelope = &service.spec.error_envelope;
-    let xml_root = response
-        .and_then(|r| r.xml_root.as_deref())
-        .or(if is_error {
-            envelope.xml_root.as_deref()
-        } else {
-            None
-        });
-    failures.extend(body::check_root(decoded, xml_root));
-    let schema_name = expect
-        .for_status(status)
-        .and_then(|e| e.schema.as_deref())
-        .or(expect.schema.as_deref())
-        .or(response.and_then(|r| r.schema.as_deref()))
-        .or(if is_error {
-            Some(envelope.schema.as_str())
-        } else {
-            None
-        });
-    if let Some(name) = schema_name {
-        match c.ctx.schemas.get(service.name(), &c.op.operation, name) {
-            Some(v) => failures.extend(check::schema::check(name, v, &decoded.value)),
-            None => failures.push(Failure::new("spec", name, "a schema of that name", "none")),
-        }
-    }
-    if let Some(p) = &service.spec.request_id.body {
-        let ok = decoded
-            .value
-            .pointer(p)
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.trim().is_empty());
-        if !ok {
-            failures.push(Failure::new(
-                "request id",
-                p.as_str(),
-                "a non-empty string",
-                decoded
-                    .value
-                    .pointer(p)
-                    .map(check::value::brief)
-                    .unwrap_or_else(|| "absent".into()),
-            ));
-        }
-    }
-    failures
-}
-
-/// The case's expectations: error codes, headers and values (also those for this status),
-/// the headers the spec lists, and the captures.
-fn expectation_checks(
-    c: &AnswerCheck<'_>,
-    response: Option<&crate::spec::model::ResponseSpec>,
-    body: &Value,
-    vars: &mut Vars,
-) -> Vec<Failure> {
-    let (expect, answer) = (c.expect, c.answer);
-    let envelope_code = &c.service.spec.error_envelope.code;
-    let mut failures = Vec::new();
-    if let Some(code) = &expect.error_code {
-        failures.extend(error_code_check(
-            "error code",
-            code,
-            body,
-            envelope_code,
-            vars,
-        ));
-    }
-    if let Some(extra) = expect.for_status(answer.status) {
-        if let Some(code) = &extra.error_code {
-            let what = format!("error code (status {})", answer.status);
-            failures.extend(error_code_check(&what, code, body, envelope_code, vars));
-        }
-        failures.extend(value_checks(
-            &extra.headers,
-            &extra.body,
-            answer,
-            body,
-            vars,
-        ));
-    }
-    for r in response.map(|r| r.headers.as_slice()).unwrap_or_default() {
-        if !answer.headers.contains_key(r.as_str()) {
-            failures.push(Failure::new(
-                "header",
-                r.as_str(),
-                "present (the spec lists it for this status)",
-                "absent",
-            ));
-        }
-    }
-    failures.extend(value_checks(
-        &expect.headers,
-        &expect.body,
-        answer,
-        body,
-        vars,
-    ));
-    failures.extend(captures(expect, body, vars));
-    failures
-}
-
-/// Each capture of the step into `vars`; a failure for each value absent.
-fn captures(expect: &Expect, body: &Value, vars: &mut Vars) -> Vec<Failure> {
-    let mut failures = Vec::new();
-    for (name, pointer) in &expect.capture {
-        match pointer_get(body, pointer) {
-            Some(v) => {
-                vars.insert(name.clone(), v.clone());
-            }
-            None => failures.push(Failure::new(
-                "capture",
-                pointer.as_str(),
-                format!("a value to capture as `{name}`"),
-                "absent",
-            )),
-        }
-    }
-    failures
-}
-
-// --- protocol
-
-/// The answer's Content-Type against the spec's documented rules for its format (Huawei
-/// answers are JSON).
-fn content_type_check(service: &Service, answer: &Answer, format: Option<Format>) -> Vec<Failure> {
-    let header = answer
-        .headers
-        .get(reqwest::header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    check::content_type::check(
-        &service.spec.content_types,
-        format.unwrap_or(Format::Json),
-        answer.status,
-        header.as_deref(),
-    )
-}
-
-/// Where the request id is also in the body (`request_id.mirror`), it is the header's.
-fn request_id_mirror_check(service: &Service, answer: &Answer, body: &Value) -> Option<Failure> {
-    let rule = &service.spec.request_id;
-    let (Some(name), Some(pointer)) = (&rule.header, &rule.mirror) else {
-        return None;
-    };
-    let header = answer
-        .headers
-        .get(name.as_str())
-        .and_then(|v| v.to_str().ok());
-    check::request_id::check_mirror(name, header, body, pointer)
-}
-
 /// A probe step: asks the provider-state endpoint whether the resource (in its scope) exists.
 async fn run_probe(
+    checked: &AnswerCheck<'_>,
     step: &Step,
     probe: &crate::case::model::Probe,
-    vars: &Vars,
+    vars: &mut Vars,
     states: Option<&StatesClient<'_>>,
 ) -> StepEnd {
-    let want = step.expect.exists;
     let Some(states) = states else {
         return StepEnd::Skipped("a probe step needs the target's provider-state URL".into());
     };
@@ -995,55 +710,25 @@ async fn run_probe(
         exists: probed.as_ref().ok().copied(),
         vars,
     });
-    match (probed, want) {
-        (Ok(got), Some(want)) if got == want => StepEnd::Passed,
-        (Ok(got), want) => StepEnd::Failed(
-            vec![Failure::new(
-                "probe",
-                format!("{} {id}", probe.resource),
-                if want == Some(true) { "exists" } else { "gone" },
-                if got { "exists" } else { "gone" },
-            )],
-            None,
-        ),
-        (Err(StateError::Unsupported(why)), _) => StepEnd::Skipped(format!("probe: {why}")),
-        (Err(StateError::Failed(why)), _) => StepEnd::Failed(
+    match probed {
+        Ok(exists) => {
+            let answered = Answered::Probe(check::Probed {
+                resource: &probe.resource,
+                id: &id,
+                exists,
+            });
+            let failures = check_answer(checked, answered, vars);
+            if failures.is_empty() {
+                StepEnd::Passed
+            } else {
+                StepEnd::Failed(failures, None)
+            }
+        }
+        Err(StateError::Unsupported(why)) => StepEnd::Skipped(format!("probe: {why}")),
+        // No answer to check: like a transport failure of a step.
+        Err(StateError::Failed(why)) => StepEnd::Failed(
             vec![Failure::new("probe", &probe.resource, "an answer", why)],
             None,
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn any_of(codes: &[&str]) -> CodeExpect {
-        CodeExpect::AnyOf {
-            any_of: codes.iter().map(|c| c.to_string()).collect(),
-            why: "w".into(),
-        }
-    }
-
-    #[test]
-    fn error_code_any_of_accepts_each_listed_code_and_nothing_else() {
-        let want = any_of(&["InvalidAction.NotFound", "InvalidApi.NotFound"]);
-        let vars = Vars::new();
-        for code in ["InvalidAction.NotFound", "InvalidApi.NotFound"] {
-            let body = json!({"Code": code});
-            assert!(error_code_check("error code", &want, &body, "/Code", &vars).is_none());
-        }
-        let body = json!({"Code": "InvalidSourceId.NotFound"});
-        let f = error_code_check("error code", &want, &body, "/Code", &vars).expect("a failure");
-        assert_eq!(f.at, "/Code");
-        assert_eq!(
-            f.expected,
-            r#"one of ["InvalidAction.NotFound","InvalidApi.NotFound"]"#
-        );
-        assert_eq!(f.actual, r#""InvalidSourceId.NotFound""#);
-        let f = error_code_check("error code", &want, &json!({}), "/Code", &vars).expect("absent");
-        assert_eq!(f.actual, "absent");
     }
 }
