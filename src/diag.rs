@@ -1,4 +1,8 @@
-//! Located diagnostics for case and spec files: `file:line:column: message`.
+//! Located diagnostics for case and spec files: `file:line:column: message`, with the line they
+//! point into and a hint (did you mean, the valid names). Rendering with the source line and a
+//! caret is [`render`]'s: the one place the CLI and the harness turn diagnostics into text.
+
+pub mod render;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -22,6 +26,12 @@ pub struct Diagnostic {
     pub file: Option<PathBuf>,
     pub pos: Option<Pos>,
     pub message: String,
+    /// What would fix it: "did you mean `expect`?", the valid names or values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The text of line `pos.line`, once the file's text was at hand (see [`Diagnostics::attach_sources`]).
+    #[serde(skip)]
+    pub source_line: Option<String>,
 }
 
 impl Diagnostic {
@@ -30,6 +40,8 @@ impl Diagnostic {
             file: Some(file.to_path_buf()),
             pos: Some(pos),
             message: message.into(),
+            hint: None,
+            source_line: None,
         }
     }
 
@@ -38,8 +50,58 @@ impl Diagnostic {
             file: Some(file.to_path_buf()),
             pos: None,
             message: message.into(),
+            hint: None,
+            source_line: None,
         }
     }
+
+    /// The same diagnostic with a hint (one is kept: the last given).
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Keeps the line the diagnostic points at, from the text of its file.
+    pub fn attach_source(&mut self, text: &str) {
+        if self.source_line.is_some() {
+            return;
+        }
+        if let Some(pos) = self.pos {
+            self.source_line = text
+                .split('\n')
+                .nth(pos.line.saturating_sub(1))
+                .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string());
+        }
+    }
+}
+
+/// A hint for a name that is not one of `known`: the closest name when one is close
+/// ("did you mean `expect`?"), else every name ("expected one of `a`, `b`"). None when nothing
+/// is known.
+pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let known: Vec<&str> = known.into_iter().collect();
+    if known.is_empty() {
+        return None;
+    }
+    let closest = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    Some(match closest {
+        Some((_, k)) => format!("did you mean `{k}`?"),
+        None => format!("expected one of {}", quoted_list(&known)),
+    })
+}
+
+/// `a`, `b`, `c` (long lists cut, with the count of the rest).
+pub fn quoted_list(names: &[&str]) -> String {
+    const MAX: usize = 24;
+    let mut out: Vec<String> = names.iter().take(MAX).map(|n| format!("`{n}`")).collect();
+    if names.len() > MAX {
+        out.push(format!("and {} more", names.len() - MAX));
+    }
+    out.join(", ")
 }
 
 /// A word (a run without spaces) longer than this is elided in diagnostics.
@@ -102,6 +164,21 @@ impl Diagnostics {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// Keeps, in each diagnostic, the line it points at, from the file of the same path.
+    pub fn attach_sources(&mut self, files: &[crate::files::SourceFile]) {
+        for d in &mut self.0 {
+            let Some(path) = &d.file else { continue };
+            if let Some(f) = files.iter().find(|f| &f.path == path) {
+                d.attach_source(&f.text);
+            }
+        }
+    }
+
+    /// By file, then line and column (stable: problems at one place keep their order).
+    pub fn sort(&mut self) {
+        self.0.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+    }
+
     pub fn into_result<T>(self, ok: T) -> Result<T, Diagnostics> {
         if self.0.is_empty() {
             Ok(ok)
@@ -147,5 +224,34 @@ mod tests {
         let many = "word ".repeat(2_000);
         assert!(elide_long_values(&many).ends_with("(message of 10000 bytes cut)"));
         assert_eq!(elide_long_values("short `msg`"), "short `msg`");
+    }
+
+    #[test]
+    fn suggestions_name_the_closest_or_all() {
+        let fields = ["name", "expect", "request", "then"];
+        assert_eq!(
+            suggest("expcet", fields).as_deref(),
+            Some("did you mean `expect`?")
+        );
+        assert_eq!(
+            suggest("zzz", fields).as_deref(),
+            Some("expected one of `name`, `expect`, `request`, `then`")
+        );
+        assert_eq!(suggest("x", []), None);
+    }
+
+    #[test]
+    fn the_source_line_is_attached_and_sorting_is_by_place() {
+        let mut d = Diagnostic::at(Path::new("a.yaml"), Pos::new(2, 1), "m");
+        d.attach_source("one\r\ntwo\r\n");
+        assert_eq!(d.source_line.as_deref(), Some("two"));
+        let mut all = Diagnostics(vec![
+            Diagnostic::at(Path::new("b.yaml"), Pos::new(1, 1), "b"),
+            Diagnostic::at(Path::new("a.yaml"), Pos::new(9, 1), "a9"),
+            Diagnostic::at(Path::new("a.yaml"), Pos::new(2, 3), "a2"),
+        ]);
+        all.sort();
+        let order: Vec<_> = all.0.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(order, ["a2", "a9", "b"]);
     }
 }

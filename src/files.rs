@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::located::Located;
 
+mod schema_errors;
+
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 }
@@ -92,10 +94,30 @@ pub fn case_schema() -> &'static jsonschema::Validator {
     V.get_or_init(|| compile("case.schema.json"))
 }
 
-/// Validates a document, adding one located diagnostic per violation.
-pub fn validate(validator: &jsonschema::Validator, doc: &Located, diags: &mut Diagnostics) {
+/// Validates a document, adding one located diagnostic per violation (an unknown field at its
+/// key, with the closest valid name); returns where the violations are (JSON pointers).
+pub fn validate(
+    validator: &jsonschema::Validator,
+    doc: &Located,
+    diags: &mut Diagnostics,
+) -> Vec<String> {
+    let mut at = Vec::new();
     for err in validator.iter_errors(&doc.value) {
-        let pointer = err.instance_path().to_string();
-        diags.push(doc.error_at(&pointer, err.to_string()));
+        at.push(err.instance_path().to_string());
+        diags.0.extend(schema_errors::diagnostics_of(doc, &err));
     }
+    at
+}
+
+/// A shipped schema by its `$id` (for the names a violation's hint lists).
+fn schema_by_id(id: &str) -> Option<&'static serde_json::Value> {
+    static SCHEMAS: OnceLock<Vec<serde_json::Value>> = OnceLock::new();
+    let all = SCHEMAS.get_or_init(|| {
+        ["spec.schema.json", "case.schema.json"]
+            .map(bundled_schema)
+            .into_iter()
+            .collect()
+    });
+    all.iter()
+        .find(|s| s.get("$id").and_then(serde_json::Value::as_str) == Some(id))
 }

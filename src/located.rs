@@ -117,6 +117,18 @@ impl Located {
         Diagnostic::at(&self.path, self.pos(pointer), message)
     }
 
+    /// Deserializes the node at `pointer` into `T`; a type error points at the offending node.
+    pub fn deserialize_at<T: serde::de::DeserializeOwned>(
+        &self,
+        pointer: &str,
+    ) -> Result<T, Diagnostic> {
+        let value = self.value.pointer(pointer).unwrap_or(&Value::Null);
+        serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+            let inner = path_to_pointer(e.path());
+            self.error_at(&format!("{pointer}{inner}"), e.inner().to_string())
+        })
+    }
+
     /// Deserializes the whole document into `T`; a type error points at the offending node.
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostic> {
         serde_path_to_error::deserialize::<_, T>(&self.value).map_err(|e| {

@@ -4,4 +4,4 @@ mod catalog;
 pub mod model;
 mod protocol;
 
-pub use catalog::{Catalog, Operation, Service};
+pub use catalog::{Catalog, LintedCatalog, Operation, Service};
