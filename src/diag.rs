@@ -29,9 +29,50 @@ pub struct Diagnostic {
     /// What would fix it: "did you mean `expect`?", the valid names or values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-    /// The text of line `pos.line`, once the file's text was at hand (see [`Diagnostics::attach_sources`]).
+    /// Line `pos.line` as shown, once the file's text was at hand (see [`Diagnostics::attach_sources`]).
     #[serde(skip)]
-    pub source_line: Option<String>,
+    pub source_line: Option<Box<SourceLine>>,
+}
+
+/// The line a diagnostic points into, as shown: a long line is cut to a window around the
+/// column (marked `…`), so that a hostile file of one huge line costs little per diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLine {
+    pub text: String,
+    /// The diagnostic's column within `text` (1-based, in characters).
+    pub col: usize,
+}
+
+/// A line longer than this (in characters) is shown as a window around the column.
+const MAX_SHOWN_LINE: usize = 160;
+
+impl SourceLine {
+    pub fn new(line: &str, col: usize) -> SourceLine {
+        let col = col.saturating_sub(1);
+        if line.len() <= MAX_SHOWN_LINE {
+            let col = col.min(line.chars().count());
+            return SourceLine {
+                text: line.to_string(),
+                col: col + 1,
+            };
+        }
+        let from = col.saturating_sub(40);
+        let mut text = String::new();
+        if from > 0 {
+            text.push('…');
+        }
+        let shown: String = line.chars().skip(from).take(MAX_SHOWN_LINE).collect();
+        let caret = (col - from).min(shown.chars().count()) + usize::from(from > 0);
+        let cut = line.chars().nth(from + MAX_SHOWN_LINE).is_some();
+        text.push_str(&shown);
+        if cut {
+            text.push('…');
+        }
+        SourceLine {
+            text,
+            col: caret + 1,
+        }
+    }
 }
 
 impl Diagnostic {
@@ -70,7 +111,7 @@ impl Diagnostic {
             self.source_line = text
                 .split('\n')
                 .nth(pos.line.saturating_sub(1))
-                .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string());
+                .map(|l| Box::new(SourceLine::new(l.strip_suffix('\r').unwrap_or(l), pos.col)));
         }
     }
 }
@@ -79,14 +120,16 @@ impl Diagnostic {
 /// ("did you mean `expect`?"), else every name ("expected one of `a`, `b`"). None when nothing
 /// is known.
 pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let known: Vec<&str> = known.into_iter().collect();
+    let mut known: Vec<&str> = known.into_iter().collect();
+    let mut seen = std::collections::HashSet::new();
+    known.retain(|k| seen.insert(*k));
     if known.is_empty() {
         return None;
     }
     let closest = known
         .iter()
-        .map(|k| (strsim::jaro_winkler(name, k), *k))
-        .filter(|(score, _)| *score >= 0.8)
+        .map(|k| (strsim::normalized_damerau_levenshtein(name, k), *k))
+        .filter(|(score, _)| *score >= 0.7)
         .max_by(|a, b| a.0.total_cmp(&b.0));
     Some(match closest {
         Some((_, k)) => format!("did you mean `{k}`?"),
@@ -176,7 +219,8 @@ impl Diagnostics {
 
     /// By file, then line and column (stable: problems at one place keep their order).
     pub fn sort(&mut self) {
-        self.0.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+        self.0
+            .sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
     }
 
     pub fn into_result<T>(self, ok: T) -> Result<T, Diagnostics> {
@@ -238,13 +282,23 @@ mod tests {
             Some("expected one of `name`, `expect`, `request`, `then`")
         );
         assert_eq!(suggest("x", []), None);
+        // Sharing a prefix is not being close.
+        assert_eq!(
+            suggest("SMS.99999", ["SMS.9004", "SMS.1810", "SMS.9004"]).as_deref(),
+            Some("expected one of `SMS.9004`, `SMS.1810`")
+        );
     }
 
     #[test]
     fn the_source_line_is_attached_and_sorting_is_by_place() {
         let mut d = Diagnostic::at(Path::new("a.yaml"), Pos::new(2, 1), "m");
         d.attach_source("one\r\ntwo\r\n");
-        assert_eq!(d.source_line.as_deref(), Some("two"));
+        assert_eq!(d.source_line.map(|l| l.text).as_deref(), Some("two"));
+        let long = format!("k: {}", "é".repeat(1_000_000));
+        let line = SourceLine::new(&long, 500_000);
+        assert!(line.text.starts_with('…') && line.text.ends_with('…'));
+        assert_eq!(line.col, 42);
+        assert_eq!(SourceLine::new("ab", 99).col, 3);
         let mut all = Diagnostics(vec![
             Diagnostic::at(Path::new("b.yaml"), Pos::new(1, 1), "b"),
             Diagnostic::at(Path::new("a.yaml"), Pos::new(9, 1), "a9"),

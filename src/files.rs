@@ -101,12 +101,16 @@ pub fn validate(
     doc: &Located,
     diags: &mut Diagnostics,
 ) -> Vec<String> {
-    let mut at = Vec::new();
-    for err in validator.iter_errors(&doc.value) {
-        at.push(err.instance_path().to_string());
-        diags.0.extend(schema_errors::diagnostics_of(doc, &err));
+    let errors: Vec<_> = validator.iter_errors(&doc.value).collect();
+    for err in &errors {
+        if !schema_errors::is_misspelt_required(err, &errors) {
+            diags.0.extend(schema_errors::diagnostics_of(doc, err));
+        }
     }
-    at
+    errors
+        .iter()
+        .map(|e| e.instance_path().to_string())
+        .collect()
 }
 
 /// A shipped schema by its `$id` (for the names a violation's hint lists).

@@ -177,11 +177,13 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
             .chars()
             .count()
             + 1;
-        Diagnostic::at(
+        let mut d = Diagnostic::at(
             path,
             Pos::new(line, col),
             "invalid UTF-8: the file must be UTF-8 text",
-        )
+        );
+        d.attach_source(&String::from_utf8_lossy(e.as_bytes()));
+        d
     })
 }
 

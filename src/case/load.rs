@@ -61,32 +61,26 @@ impl Suite {
             std::collections::HashSet::new();
         for (file, file_diags) in loaded {
             diags.0.extend(file_diags.0);
-            match file {
-                Some(file) => {
-                    let clash = file.file.cases.iter().find(|c| {
-                        names.contains(&(
-                            file.service.clone(),
-                            file.operation.clone(),
-                            c.name.clone(),
-                        ))
-                    });
-                    if let Some(c) = clash {
-                        diags.push(file.doc.error_at(
-                            "/operation",
-                            format!(
-                                "case `{}` is also in another file of the same operation",
-                                c.name
-                            ),
-                        ));
-                    }
-                    names.extend(
-                        file.file.cases.iter().map(|c| {
-                            (file.service.clone(), file.operation.clone(), c.name.clone())
-                        }),
-                    );
-                    suite.files.push(file);
+            if let Some(file) = file {
+                let clash = file.file.cases.iter().find(|c| {
+                    names.contains(&(file.service.clone(), file.operation.clone(), c.name.clone()))
+                });
+                if let Some(c) = clash {
+                    diags.push(file.doc.error_at(
+                        "/operation",
+                        format!(
+                            "case `{}` is also in another file of the same operation",
+                            c.name
+                        ),
+                    ));
                 }
-                None => {}
+                names.extend(
+                    file.file
+                        .cases
+                        .iter()
+                        .map(|c| (file.service.clone(), file.operation.clone(), c.name.clone())),
+                );
+                suite.files.push(file);
             }
         }
         diags.attach_sources(files);

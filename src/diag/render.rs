@@ -54,9 +54,6 @@ fn summary(diags: &Diagnostics) -> String {
     }
 }
 
-/// A line longer than this is shown as a window around the column.
-const MAX_SHOWN_LINE: usize = 160;
-
 /// One diagnostic: its header, then its line and caret when the line is known, then its hint.
 pub fn render_one(d: &Diagnostic, color: Color) -> String {
     let renderer = match color {
@@ -65,8 +62,12 @@ pub fn render_one(d: &Diagnostic, color: Color) -> String {
     };
     let header = d.to_string();
     let mut group = Group::with_title(Level::ERROR.no_name().primary_title(header.as_str()));
-    if let (Some(pos), Some(line)) = (d.pos, d.source_line.as_deref()) {
-        let (shown, start) = window(line, pos.col);
+    if let (Some(pos), Some(line)) = (d.pos, d.source_line.as_ref()) {
+        let shown = line.text.as_str();
+        let start = shown
+            .char_indices()
+            .nth(line.col.saturating_sub(1))
+            .map_or(shown.len(), |(i, _)| i);
         let end = start + token_len(&shown[start..]);
         group = group.element(
             Snippet::source(shown)
@@ -79,28 +80,6 @@ pub fn render_one(d: &Diagnostic, color: Color) -> String {
         group = group.element(Level::HELP.message(h.as_str()));
     }
     renderer.render(&[group]).trim_end().to_string()
-}
-
-/// The part of `line` to show and the byte offset of column `col` (1-based, in characters) in
-/// it: the whole line when short, else a window around the column.
-fn window(line: &str, col: usize) -> (String, usize) {
-    let chars: Vec<char> = line.chars().collect();
-    let col = col.saturating_sub(1).min(chars.len());
-    let (from, to, lead) = if chars.len() <= MAX_SHOWN_LINE {
-        (0, chars.len(), "")
-    } else {
-        let from = col.saturating_sub(40);
-        (from, (from + MAX_SHOWN_LINE).min(chars.len()), "…")
-    };
-    let lead = if from == 0 { "" } else { lead };
-    let mut shown: String = lead.to_string();
-    shown.extend(&chars[from..col]);
-    let start = shown.len();
-    shown.extend(&chars[col..to]);
-    if to < chars.len() {
-        shown.push('…');
-    }
-    (shown, start)
 }
 
 /// How many bytes the key or scalar starting `rest` spans: a quoted scalar to its closing
@@ -156,14 +135,18 @@ mod tests {
 
     fn shown(line: &str, col: usize, hint: Option<&str>) -> String {
         let mut d = Diagnostic::at(Path::new("c.yaml"), Pos::new(7, col), "msg");
-        d.source_line = Some(line.to_string());
+        d.source_line = Some(Box::new(crate::diag::SourceLine::new(line, col)));
         d.hint = hint.map(String::from);
         render_one(&d, Color::Never)
     }
 
     #[test]
     fn a_key_is_underlined_with_the_hint_below() {
-        let out = shown("    expcet: {status: 200}", 5, Some("did you mean `expect`?"));
+        let out = shown(
+            "    expcet: {status: 200}",
+            5,
+            Some("did you mean `expect`?"),
+        );
         assert_eq!(
             out,
             "c.yaml:7:5: msg\n  |\n7 |     expcet: {status: 200}\n  |     ^^^^^^\n  |\n  = help: did you mean `expect`?"
@@ -192,7 +175,7 @@ mod tests {
     #[test]
     fn the_count_closes_the_list_sorted() {
         let mut b = Diagnostic::at(Path::new("b.yaml"), Pos::new(1, 1), "second");
-        b.source_line = Some("x".into());
+        b.source_line = Some(Box::new(crate::diag::SourceLine::new("x", 1)));
         let a = Diagnostic::at(Path::new("a.yaml"), Pos::new(3, 1), "first");
         let out = render(&Diagnostics(vec![b, a]), Color::Never);
         assert!(out.starts_with("a.yaml:3:1: first\n"), "{out}");

@@ -42,10 +42,14 @@ pub(super) fn diagnostics_of(doc: &Located, err: &ValidationError) -> Vec<Diagno
             vec![d]
         }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
-            let d = doc.error_at(&pointer, err.to_string());
             vec![match alternatives_hint(&pointer, context) {
-                Some(h) => d.with_hint(h),
-                None => d,
+                Some(h) => doc
+                    .error_at(
+                        &pointer,
+                        format!("{} is none of the forms allowed here", err.instance()),
+                    )
+                    .with_hint(h),
+                None => doc.error_at(&pointer, err.to_string()),
             }]
         }
         _ => vec![doc.error_at(&pointer, err.to_string())],
@@ -86,8 +90,12 @@ fn alternatives_hint(pointer: &str, context: &[Vec<ValidationError<'static>>]) -
                 continue;
             }
             let what = match e.kind() {
-                ValidationErrorKind::Type { kind: TypeKind::Single(t) } => t.to_string(),
-                ValidationErrorKind::Type { kind: TypeKind::Multiple(ts) } => ts
+                ValidationErrorKind::Type {
+                    kind: TypeKind::Single(t),
+                } => t.to_string(),
+                ValidationErrorKind::Type {
+                    kind: TypeKind::Multiple(ts),
+                } => ts
                     .iter()
                     .map(|t| t.to_string())
                     .collect::<Vec<_>>()
@@ -102,4 +110,27 @@ fn alternatives_hint(pointer: &str, context: &[Vec<ValidationError<'static>>]) -
         }
     }
     (!expected.is_empty()).then(|| format!("expected {}", expected.join(", or ")))
+}
+
+/// Whether `err` is a missing required property that an unknown field of the same object is
+/// a misspelling of (`expcet` for `expect`): the misspelling says it all, at its key.
+pub(super) fn is_misspelt_required(err: &ValidationError, all: &[ValidationError]) -> bool {
+    let ValidationErrorKind::Required { property } = err.kind() else {
+        return false;
+    };
+    let Some(required) = property.as_str() else {
+        return false;
+    };
+    all.iter().any(|other| match other.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected }
+            if other.instance_path() == err.instance_path() =>
+        {
+            let wanted = format!("did you mean `{required}`?");
+            unexpected.iter().any(|u| {
+                suggest(u, sibling_properties(other).iter().map(String::as_str))
+                    == Some(wanted.clone())
+            })
+        }
+        _ => false,
+    })
 }
