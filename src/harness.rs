@@ -246,7 +246,8 @@ fn start(
 }
 
 fn fail_load(d: &crate::diag::Diagnostics) -> ! {
-    eprintln!("{d}");
+    use crate::diag::render::{color_wanted, render};
+    eprintln!("{}", render(d, color_wanted()));
     std::process::exit(3)
 }
 

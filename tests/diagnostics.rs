@@ -119,6 +119,18 @@ fn unknown_error_code_in_a_spec() {
     ));
 }
 
+#[test]
+fn misspelt_key_in_a_spec() {
+    insta::assert_snapshot!(lint(
+        Some((
+            "huawei-sms/DeleteTask.yaml",
+            "max_length: 36",
+            "max_lenght: 36"
+        )),
+        &[]
+    ));
+}
+
 /// A schema error in one case hides nothing in the others, nor in other files.
 #[test]
 fn every_problem_of_every_file_at_once() {
