@@ -3,8 +3,9 @@ use conform::harness::{Harness, Server};
 
 fn main() -> std::process::ExitCode {
     Harness::bundled()
-        // The services your server implements; the others' cases are not planned.
-        .services(&["huawei-sms", "huawei-workspace"])
+        // The services your server implements (this one: all three); the others' cases
+        // are not planned.
+        .services(&["alibaba-smc", "huawei-sms", "huawei-workspace"])
         .against_server(|| async {
             // Start your server on a free port. This stand-in is conform's own emulator,
             // started on its own and reached only over HTTP, like any other implementation.
