@@ -126,15 +126,20 @@ pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
     if known.is_empty() {
         return None;
     }
-    let closest = known
-        .iter()
-        .map(|k| (strsim::normalized_damerau_levenshtein(name, k), *k))
-        .filter(|(score, _)| *score >= 0.7)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    Some(match closest {
-        Some((_, k)) => format!("did you mean `{k}`?"),
+    Some(match closest(name, known.iter().copied()) {
+        Some(k) => format!("did you mean `{k}`?"),
         None => format!("expected one of {}", quoted_list(&known)),
     })
+}
+
+/// The name of `known` close enough to `name` to be what was meant, if one is.
+pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (strsim::normalized_damerau_levenshtein(name, k), k))
+        .filter(|(score, _)| *score >= 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
 }
 
 /// `a`, `b`, `c` (long lists cut, with the count of the rest).
@@ -209,10 +214,24 @@ impl Diagnostics {
     }
     /// Keeps, in each diagnostic, the line it points at, from the file of the same path.
     pub fn attach_sources(&mut self, files: &[crate::files::SourceFile]) {
+        // Each file split into lines once: a file may have a problem on each of many lines.
+        let mut lines: std::collections::HashMap<&Path, Vec<&str>> = Default::default();
         for d in &mut self.0 {
-            let Some(path) = &d.file else { continue };
-            if let Some(f) = files.iter().find(|f| &f.path == path) {
-                d.attach_source(&f.text);
+            let (Some(path), Some(pos)) = (&d.file, d.pos) else {
+                continue;
+            };
+            if d.source_line.is_some() {
+                continue;
+            }
+            let Some(f) = files.iter().find(|f| &f.path == path) else {
+                continue;
+            };
+            let of_file = lines
+                .entry(f.path.as_path())
+                .or_insert_with(|| f.text.split('\n').collect());
+            if let Some(line) = of_file.get(pos.line.saturating_sub(1)) {
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                d.source_line = Some(Box::new(SourceLine::new(line, pos.col)));
             }
         }
     }

@@ -102,14 +102,31 @@ pub fn validate(
     diags: &mut Diagnostics,
 ) -> Vec<String> {
     let errors: Vec<_> = validator.iter_errors(&doc.value).collect();
+    let meant: std::collections::HashSet<(String, String)> = errors
+        .iter()
+        .flat_map(schema_errors::misspellings)
+        .map(|(at, _, meant)| (at, meant))
+        .collect();
     for err in &errors {
-        if !schema_errors::is_misspelt_required(err, &errors) {
+        if !schema_errors::is_misspelt_required(err, &meant) {
             diags.0.extend(schema_errors::diagnostics_of(doc, err));
         }
     }
     errors
         .iter()
         .map(|e| e.instance_path().to_string())
+        .collect()
+}
+
+/// Each unknown field of `doc` that misspells one the schema knows: (the mapping's pointer, the
+/// key as written, the key as meant), so that a loader can type the rest of the document.
+pub fn misspelt_keys(
+    validator: &jsonschema::Validator,
+    doc: &Located,
+) -> Vec<(String, String, String)> {
+    validator
+        .iter_errors(&doc.value)
+        .flat_map(|e| schema_errors::misspellings(&e))
         .collect()
 }
 

@@ -57,6 +57,19 @@ fn misspelt_key() {
     insta::assert_snapshot!(lint_case(&text));
 }
 
+/// A misspelt key does not hide a dangling name elsewhere in the same case.
+#[test]
+fn misspelt_key_and_unknown_state_in_one_case() {
+    let text = format!(
+        "{HEAD}{}",
+        case(
+            "t",
+            "    tags: [needs-state]\n    given:\n      - state: task is there\n    expcet: {status: 200}\n"
+        )
+    );
+    insta::assert_snapshot!(lint_case(&text));
+}
+
 #[test]
 fn wrong_type() {
     let text = format!(

@@ -129,7 +129,8 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 
 /// One case file: parsed, validated, typed and checked against the catalogue: the file (its
 /// cases that could be typed) when it names a known operation, and all its problems. A case with
-/// a schema violation is not checked further (its other problems would be guesses).
+/// a schema violation that cannot be typed is not checked further (its other problems would be
+/// guesses).
 fn load_file(
     catalog: &Catalog,
     f: &SourceFile,
@@ -145,7 +146,11 @@ fn load_file(
         true => Vec::new(),
         false => crate::files::validate(schema, &doc, &mut diags),
     };
-    let Some((file, indices)) = typed_cases(&doc, &violations, &mut diags) else {
+    let misspelt = match violations.is_empty() {
+        true => Vec::new(),
+        false => crate::files::misspelt_keys(schema, &doc),
+    };
+    let Some((file, indices)) = typed_cases(&doc, (&violations, &misspelt), &mut diags) else {
         return (None, diags);
     };
     let Some((service, operation)) = file.operation.split_once('/') else {
@@ -168,8 +173,57 @@ fn load_file(
         service,
         operation,
     };
-    check_file(catalog, &loaded, &indices, &mut diags);
+    let mut checked = Diagnostics::default();
+    check_file(catalog, &loaded, &indices, &mut checked);
+    // What a schema violation explains already (a missing `expect` where `expcet` is written)
+    // is not said again.
+    let explained = positions_around(&loaded.doc, &violations);
+    diags.0.extend(
+        checked
+            .0
+            .into_iter()
+            .filter(|d| d.pos.is_none_or(|p| !explained.contains(&p))),
+    );
     (Some(loaded), diags)
+}
+
+/// (the mapping's pointer, the key as written, the key as meant)
+type Misspelling = (String, String, String);
+
+/// The case at `at` typed with each misspelt key read as the key it misspells.
+fn case_as_meant(
+    doc: &Located,
+    at: &str,
+    misspelt: &[&Misspelling],
+) -> Result<Case, crate::diag::Diagnostic> {
+    let mut value = doc.value.pointer(at).cloned().unwrap_or_default();
+    for (map, written, meant) in misspelt {
+        let inside = match map.strip_prefix(at) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+            _ => continue,
+        };
+        if let Some(obj) = value.pointer_mut(inside).and_then(|v| v.as_object_mut()) {
+            if !obj.contains_key(meant) {
+                if let Some(v) = obj.remove(written) {
+                    obj.insert(meant.clone(), v);
+                }
+            }
+        }
+    }
+    serde_json::from_value(value).map_err(|e| doc.error_at(at, e.to_string()))
+}
+
+/// The positions of the nodes of a case that hold a schema violation, from the case down to
+/// the violation itself.
+fn positions_around(doc: &Located, violations: &[String]) -> BTreeSet<crate::diag::Pos> {
+    let mut out = BTreeSet::new();
+    for v in violations.iter().filter(|v| v.starts_with("/cases/")) {
+        let tokens: Vec<&str> = v.split('/').collect();
+        for depth in 3..=tokens.len() {
+            out.insert(doc.pos(&tokens[..depth].join("/")));
+        }
+    }
+    out
 }
 
 fn unknown_operation(catalog: &Catalog, doc: &Located, name: &str) -> crate::diag::Diagnostic {
@@ -189,16 +243,20 @@ fn unknown_operation(catalog: &Catalog, doc: &Located, name: &str) -> crate::dia
 /// None when the operation itself cannot be read.
 fn typed_cases(
     doc: &Located,
-    violations: &[String],
+    (violations, misspelt): (&[String], &[Misspelling]),
     diags: &mut Diagnostics,
 ) -> Option<(CaseFile, Vec<usize>)> {
+    let mut whole_file_error = None;
     if violations.is_empty() {
         match doc.deserialize::<CaseFile>() {
             Ok(file) => {
                 let indices = (0..file.cases.len()).collect();
                 return Some((file, indices));
             }
-            Err(d) => diags.push(d),
+            Err(d) => {
+                diags.push(d.clone());
+                whole_file_error = Some(d);
+            }
         }
     }
     let operation = doc.value.get("operation")?.as_str()?.to_string();
@@ -207,6 +265,14 @@ fn typed_cases(
         .get("cases")
         .and_then(serde_json::Value::as_array)
         .map_or(0, Vec::len);
+    // Grouped by case once: a hostile file may have a violation in each of many cases.
+    let violated: BTreeSet<usize> = violations.iter().filter_map(|v| case_index(v)).collect();
+    let mut misspelt_in: std::collections::BTreeMap<usize, Vec<&Misspelling>> = Default::default();
+    for m in misspelt {
+        if let Some(i) = case_index(&m.0) {
+            misspelt_in.entry(i).or_default().push(m);
+        }
+    }
     let mut file = CaseFile {
         operation,
         cases: Vec::new(),
@@ -214,20 +280,30 @@ fn typed_cases(
     let mut indices = Vec::new();
     for i in 0..count {
         let at = format!("/cases/{i}");
-        let violated = violations
-            .iter()
-            .any(|v| v == &at || v.starts_with(&format!("{at}/")));
-        // The whole file's type error is already reported; a case's own is reported once.
-        match (violated, doc.deserialize_at::<Case>(&at)) {
-            (false, Ok(case)) => {
+        // A case with a violation is still checked when it can be typed as meant (a misspelt
+        // key read as the one it misspells); what the violation explains is dropped by the
+        // caller.
+        let typed = match violated.contains(&i) {
+            false => doc.deserialize_at::<Case>(&at),
+            true => case_as_meant(doc, &at, misspelt_in.get(&i).map_or(&[], Vec::as_slice)),
+        };
+        match (violated.contains(&i), typed) {
+            (_, Ok(case)) => {
                 file.cases.push(case);
                 indices.push(i);
             }
-            (false, Err(d)) if !diags.0.contains(&d) => diags.push(d),
+            // The whole file's type error is this case's: reported once.
+            (false, Err(d)) if whole_file_error.as_ref() != Some(&d) => diags.push(d),
             _ => {}
         }
     }
     Some((file, indices))
+}
+
+/// `i` of a pointer into `/cases/i`.
+fn case_index(pointer: &str) -> Option<usize> {
+    let rest = pointer.strip_prefix("/cases/")?;
+    rest.split('/').next()?.parse().ok()
 }
 
 const JSON_TYPES: [&str; 7] = [

@@ -56,6 +56,22 @@ pub(super) fn diagnostics_of(doc: &Located, err: &ValidationError) -> Vec<Diagno
     }
 }
 
+/// Each unknown field that misspells a known one: (the mapping's pointer, as written, as meant).
+pub(super) fn misspellings(err: &ValidationError) -> Vec<(String, String, String)> {
+    let ValidationErrorKind::AdditionalProperties { unexpected } = err.kind() else {
+        return Vec::new();
+    };
+    let known = sibling_properties(err);
+    let at = err.instance_path().to_string();
+    unexpected
+        .iter()
+        .filter_map(|u| {
+            let meant = crate::diag::closest(u, known.iter().map(String::as_str))?;
+            Some((at.clone(), u.clone(), meant.to_string()))
+        })
+        .collect()
+}
+
 /// A value as a case file writes it: a string without quotes.
 fn plain(v: &Value) -> String {
     match v {
@@ -112,25 +128,17 @@ fn alternatives_hint(pointer: &str, context: &[Vec<ValidationError<'static>>]) -
     (!expected.is_empty()).then(|| format!("expected {}", expected.join(", or ")))
 }
 
-/// Whether `err` is a missing required property that an unknown field of the same object is
-/// a misspelling of (`expcet` for `expect`): the misspelling says it all, at its key.
-pub(super) fn is_misspelt_required(err: &ValidationError, all: &[ValidationError]) -> bool {
+/// Whether `err` is a missing required property that an unknown field of the same object
+/// misspells (`expcet` for `expect`; `meant` holds each misspelling's object pointer and the key
+/// meant): the misspelling says it all, at its key.
+pub(super) fn is_misspelt_required(
+    err: &ValidationError,
+    meant: &std::collections::HashSet<(String, String)>,
+) -> bool {
     let ValidationErrorKind::Required { property } = err.kind() else {
         return false;
     };
-    let Some(required) = property.as_str() else {
-        return false;
-    };
-    all.iter().any(|other| match other.kind() {
-        ValidationErrorKind::AdditionalProperties { unexpected }
-            if other.instance_path() == err.instance_path() =>
-        {
-            let wanted = format!("did you mean `{required}`?");
-            unexpected.iter().any(|u| {
-                suggest(u, sibling_properties(other).iter().map(String::as_str))
-                    == Some(wanted.clone())
-            })
-        }
-        _ => false,
-    })
+    property
+        .as_str()
+        .is_some_and(|p| meant.contains(&(err.instance_path().to_string(), p.to_string())))
 }
