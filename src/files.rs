@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::located::Located;
 
+mod schema_errors;
+
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 }
@@ -98,10 +100,55 @@ pub fn sources_schema() -> &'static jsonschema::Validator {
     V.get_or_init(|| compile("sources.schema.json"))
 }
 
-/// Validates a document, adding one located diagnostic per violation.
-pub fn validate(validator: &jsonschema::Validator, doc: &Located, diags: &mut Diagnostics) {
-    for err in validator.iter_errors(&doc.value) {
-        let pointer = err.instance_path().to_string();
-        diags.push(doc.error_at(&pointer, err.to_string()));
+/// Validates a document, adding one located diagnostic per violation (an unknown field at its
+/// key, with the closest valid name); returns where the violations are (JSON pointers).
+pub fn validate(
+    validator: &jsonschema::Validator,
+    doc: &Located,
+    diags: &mut Diagnostics,
+) -> Vec<String> {
+    let errors: Vec<_> = validator.iter_errors(&doc.value).collect();
+    let meant: std::collections::HashSet<(String, String)> = errors
+        .iter()
+        .flat_map(schema_errors::misspellings)
+        .map(|(at, _, meant)| (at, meant))
+        .collect();
+    for err in &errors {
+        if !schema_errors::is_misspelt_required(err, &meant) {
+            diags.0.extend(schema_errors::diagnostics_of(doc, err));
+        }
     }
+    errors
+        .iter()
+        .map(|e| e.instance_path().to_string())
+        .collect()
+}
+
+/// Each unknown field of `doc` that misspells one the schema knows: (the mapping's pointer, the
+/// key as written, the key as meant), so that a loader can type the rest of the document.
+pub fn misspelt_keys(
+    validator: &jsonschema::Validator,
+    doc: &Located,
+) -> Vec<(String, String, String)> {
+    validator
+        .iter_errors(&doc.value)
+        .flat_map(|e| schema_errors::misspellings(&e))
+        .collect()
+}
+
+/// A shipped schema by its `$id` (for the names a violation's hint lists).
+fn schema_by_id(id: &str) -> Option<&'static serde_json::Value> {
+    static SCHEMAS: OnceLock<Vec<serde_json::Value>> = OnceLock::new();
+    let all = SCHEMAS.get_or_init(|| {
+        [
+            "spec.schema.json",
+            "case.schema.json",
+            "sources.schema.json",
+        ]
+        .map(bundled_schema)
+        .into_iter()
+        .collect()
+    });
+    all.iter()
+        .find(|s| s.get("$id").and_then(serde_json::Value::as_str) == Some(id))
 }

@@ -10,16 +10,14 @@
 //! ```no_run
 //! fn main() -> std::process::ExitCode {
 //!     conform::harness::Harness::bundled()
-//!         .against(|| async {
-//!             // Start your server here and describe it; keep it alive by returning it.
-//!             let target = conform::run::Target::from_url(
-//!                 "http://127.0.0.1:8080",
-//!                 Some("http://127.0.0.1:8080/__conform/provider-states"),
-//!                 &["huawei-workspace"],
-//!                 &|_| Default::default(),
-//!             )
-//!             .map_err(|e| e.to_string())?;
-//!             Ok((target, Box::new(()) as conform::harness::KeepAlive))
+//!         .services(&["huawei-workspace"]) // the services your server implements
+//!         .against_server(|| async {
+//!             // Start your server here; keep it alive by returning it.
+//!             Ok(conform::harness::Server {
+//!                 base_url: "http://127.0.0.1:8080".into(),
+//!                 provider_states: Some("http://127.0.0.1:8080/__conform/provider-states".into()),
+//!                 keep_alive: Box::new(()),
+//!             })
 //!         })
 //!         .main()
 //! }
@@ -50,6 +48,18 @@ pub struct Harness {
     catalog: Arc<Catalog>,
     suite: Arc<Suite>,
     factory: Option<TargetFactory>,
+    /// Only the cases of these services are planned (all when None).
+    services: Option<Vec<String>>,
+}
+
+/// A server of yours, as [`Harness::against_server`] needs it: where it listens, its
+/// provider-state endpoint if it has one, and what keeps it running.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`: every service at this base URL.
+    pub base_url: String,
+    /// The provider-state endpoint; without it, cases that need states are skipped.
+    pub provider_states: Option<String>,
+    pub keep_alive: KeepAlive,
 }
 
 impl Harness {
@@ -66,7 +76,43 @@ impl Harness {
             catalog: Arc::new(catalog),
             suite: Arc::new(suite),
             factory: None,
+            services: None,
         }
+    }
+
+    /// Plans only the cases of these services (those your server implements); the others are
+    /// not trials at all, rather than failing against a target that does not serve them.
+    pub fn services(mut self, services: &[&str]) -> Harness {
+        self.services = Some(services.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    /// The target: your server, started by `start`, reached as `conform run --target URL
+    /// --states URL` reaches one: Alibaba signed V3 and Huawei with AK/SK, credentials from the
+    /// environment (`ALIBABA_CLOUD_ACCESS_KEY_ID`, `HUAWEICLOUD_SDK_AK`, …) or else the built-in
+    /// emulators' test credentials.
+    pub fn against_server<F, Fut>(self, start: F) -> Harness
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Server, String>> + Send + 'static,
+    {
+        let services: Vec<String> = match &self.services {
+            Some(s) => s.clone(),
+            None => self.catalog.services.keys().cloned().collect(),
+        };
+        self.against(move || async move {
+            let server = start().await?;
+            let names: Vec<&str> = services.iter().map(String::as_str).collect();
+            // The same resolution as `conform run --target URL`.
+            let target = Target::from_url(
+                &server.base_url,
+                server.provider_states.as_deref(),
+                &names,
+                &crate::credentials::default_credentials,
+            )
+            .map_err(|e| e.to_string())?;
+            Ok((target, server.keep_alive))
+        })
     }
 
     /// The target: an async function that starts what is needed and describes it.
@@ -100,7 +146,15 @@ impl Harness {
 
     /// The libtest-mimic trials of `selection`.
     pub fn trials_of(self, selection: &Selection) -> Vec<libtest_mimic::Trial> {
-        let planned = run::plan(&self.catalog, &self.suite, selection);
+        let mut planned = run::plan(&self.catalog, &self.suite, selection);
+        if let Some(services) = &self.services {
+            let files = &self.suite.files;
+            planned.retain(|t| {
+                files
+                    .get(t.file)
+                    .is_some_and(|f| services.contains(&f.service))
+            });
+        }
         let shared: Arc<OnceLock<Shared>> = Arc::new(OnceLock::new());
         let factory = Arc::new(parking_lot::Mutex::new(self.factory));
         let (catalog, suite) = (self.catalog, self.suite);
@@ -192,7 +246,8 @@ fn start(
 }
 
 fn fail_load(d: &crate::diag::Diagnostics) -> ! {
-    eprintln!("{d}");
+    use crate::diag::render::{color_wanted, render};
+    eprintln!("{}", render(d, color_wanted()));
     std::process::exit(3)
 }
 
@@ -216,6 +271,17 @@ mod tests {
         assert!(trials
             .iter()
             .all(|t| t.kind().is_empty() && !t.name().contains('[')));
+    }
+
+    #[test]
+    fn only_the_named_services_are_planned() {
+        let trials = Harness::bundled()
+            .services(&["huawei-sms"])
+            .trials_of(&Selection::default());
+        assert!(!trials.is_empty());
+        assert!(trials.iter().all(|t| t.name().starts_with("huawei-sms::")));
+        let all = names(&Selection::default());
+        assert!(all.iter().any(|id| !id.starts_with("huawei-sms::")));
     }
 
     #[test]

@@ -117,13 +117,59 @@ impl Located {
         Diagnostic::at(&self.path, self.pos(pointer), message)
     }
 
+    /// Deserializes the node at `pointer` into `T`; a type error points at the offending node.
+    pub fn deserialize_at<T: serde::de::DeserializeOwned>(
+        &self,
+        pointer: &str,
+    ) -> Result<T, Diagnostic> {
+        let value = self.value.pointer(pointer).unwrap_or(&Value::Null);
+        serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+            let inner = path_to_pointer(e.path());
+            self.type_error(&format!("{pointer}{inner}"), e.inner().to_string())
+        })
+    }
+
+    /// A type error from serde at `pointer`: an unknown field at its key, and for an unknown
+    /// field or variant the closest expected name as the hint.
+    fn type_error(&self, pointer: &str, message: String) -> Diagnostic {
+        let Some((name, expected)) = unknown_name(&message) else {
+            return self.error_at(pointer, message);
+        };
+        // serde_path_to_error's path ends at the unknown field itself, or at its mapping.
+        let token = format!("/{}", escape_pointer(name));
+        let field = match pointer.ends_with(&token) {
+            true => pointer.to_string(),
+            false => format!("{pointer}{token}"),
+        };
+        let is_field = message.starts_with("unknown field") && self.value.pointer(&field).is_some();
+        let d = match is_field {
+            true => self.error_at_key(&field, message.clone()),
+            false => self.error_at(pointer, message.clone()),
+        };
+        match crate::diag::suggest(name, expected.iter().copied()) {
+            Some(hint) if hint.starts_with("did you mean") => d.with_hint(hint),
+            _ => d,
+        }
+    }
+
     /// Deserializes the whole document into `T`; a type error points at the offending node.
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostic> {
         serde_path_to_error::deserialize::<_, T>(&self.value).map_err(|e| {
             let pointer = path_to_pointer(e.path());
-            self.error_at(&pointer, e.inner().to_string())
+            self.type_error(&pointer, e.inner().to_string())
         })
     }
+}
+
+/// The name and the expected names of serde's "unknown field `x`, expected one of `a`, `b`"
+/// (or "unknown variant …", or "expected `a` or `b`").
+fn unknown_name(message: &str) -> Option<(&str, Vec<&str>)> {
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))?;
+    let (name, expected) = rest.split_once('`')?;
+    let names = expected.split('`').skip(1).step_by(2).collect();
+    Some((name, names))
 }
 
 /// Converts serde_path_to_error's `a.b[0].c` into the JSON pointer `/a/b/0/c`.
@@ -165,11 +211,13 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
             .chars()
             .count()
             + 1;
-        Diagnostic::at(
+        let mut d = Diagnostic::at(
             path,
             Pos::new(line, col),
             "invalid UTF-8: the file must be UTF-8 text",
-        )
+        );
+        d.attach_source(&String::from_utf8_lossy(e.as_bytes()));
+        d
     })
 }
 
@@ -384,6 +432,36 @@ mod tests {
         let err = read_text(&p).unwrap_err();
         assert_eq!(err.pos, Some(Pos::new(2, 5)), "{err}");
         assert!(err.message.contains("invalid UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn unknown_names_from_serde_get_a_hint_at_their_key() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct T {
+            signing: Mode,
+            #[serde(default)]
+            region: Option<String>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(rename_all = "lowercase")]
+        enum Mode {
+            Aksk,
+            Token,
+        }
+        let doc = parse("signing: akskk\n").unwrap();
+        let err = doc.deserialize::<T>().unwrap_err();
+        assert_eq!(err.pos, Some(Pos::new(1, 10)), "{err}");
+        assert_eq!(err.hint.as_deref(), Some("did you mean `aksk`?"));
+        let doc = parse("signing: aksk\nregoin: x\n").unwrap();
+        let err = doc.deserialize::<T>().unwrap_err();
+        assert_eq!(err.pos, Some(Pos::new(2, 1)), "{err}");
+        assert_eq!(err.hint.as_deref(), Some("did you mean `region`?"));
+        assert_eq!(
+            unknown_name("unknown field `x`, expected `a` or `b`"),
+            Some(("x", vec!["a", "b"]))
+        );
     }
 
     #[test]

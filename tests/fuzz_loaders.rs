@@ -9,6 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 
 use conform::case::Suite;
+use conform::diag::render::{render, Color};
 use conform::files::{bundled_cases, bundled_specs, SourceFile};
 use conform::run::Target;
 use conform::spec::Catalog;
@@ -162,6 +163,7 @@ fn feed(
         std::fs::write(&p, &bytes).unwrap();
         let e = conform::located::read_text(&p).expect_err("invalid UTF-8 is refused");
         assert!(e.pos.is_some(), "invalid UTF-8 is located: {e}");
+        let _ = render(&conform::diag::Diagnostics(vec![e]), Color::Always);
         return;
     };
     match kind {
@@ -173,6 +175,7 @@ fn feed(
             if let Err(d) = Catalog::from_files(&files) {
                 assert!(!d.0.is_empty());
                 let _ = d.to_string();
+                let _ = render(&d, Color::Never);
             }
         }
         1 => {
@@ -182,6 +185,7 @@ fn feed(
             };
             if let Err(d) = Suite::from_files(catalog, &[file]) {
                 let _ = d.to_string();
+                let _ = render(&d, Color::Always);
             }
         }
         _ => {

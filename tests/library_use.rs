@@ -1,28 +1,26 @@
-//! conform used as a library, as the README shows: a crate that implements these APIs runs the
-//! suite against its own server from a `harness = false` test. The "own server" here is the
-//! built-in emulator started on its own, reached only over HTTP like any other implementation.
-
-use conform::emulator::{Emulator, EmulatorConfig};
-use conform::harness::{Harness, KeepAlive};
-use conform::run::Target;
+// tests/conformance.rs: conform's suite against your server, under `cargo test`.
+use conform::harness::{Harness, Server};
 
 fn main() -> std::process::ExitCode {
     Harness::bundled()
-        .against(|| async {
-            let server = Emulator::start(
-                EmulatorConfig::default(),
-                "127.0.0.1:0".parse().expect("an address"),
+        // The services your server implements (this one: all three); the others' cases
+        // are not planned.
+        .services(&["alibaba-smc", "huawei-sms", "huawei-workspace"])
+        .against_server(|| async {
+            // Start your server on a free port. This stand-in is conform's own emulator,
+            // started on its own and reached only over HTTP, like any other implementation.
+            let server = conform::emulator::Emulator::start(
+                conform::emulator::EmulatorConfig::default(),
+                "127.0.0.1:0".parse().expect("a socket address"),
             )
             .await
             .map_err(|e| e.to_string())?;
-            let target = Target::from_url(
-                &server.base_url(),
-                Some(&server.states_url()),
-                &["alibaba-smc", "huawei-sms", "huawei-workspace"],
-                &conform::command::embedded::default_credentials,
-            )
-            .map_err(|e| e.to_string())?;
-            Ok((target, Box::new(server) as KeepAlive))
+            Ok(Server {
+                base_url: server.base_url(),
+                // Your provider-state endpoint; without one, cases that need states are skipped.
+                provider_states: Some(server.states_url()),
+                keep_alive: Box::new(server),
+            })
         })
         .main()
 }

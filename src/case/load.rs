@@ -40,44 +40,51 @@ impl Suite {
     }
 
     pub fn from_files(catalog: &Catalog, files: &[SourceFile]) -> Result<Suite, Diagnostics> {
+        let (suite, diags) = Suite::lint_files(catalog, files, &BTreeSet::new());
+        diags.into_result(suite)
+    }
+
+    /// Every case file checked, each problem of each file (schema, types, references), with the
+    /// line each points at. A case file of an operation in `unloaded` (a spec file that did not
+    /// load) is checked against the schema only. The suite is complete only without problems.
+    pub fn lint_files(
+        catalog: &Catalog,
+        files: &[SourceFile],
+        unloaded: &BTreeSet<String>,
+    ) -> (Suite, Diagnostics) {
         // Each file on its own (parse, schema, types, references) on every core; then what
         // spans files, in file order.
-        let loaded = parallel_map(files, |f| load_file(catalog, f));
+        let loaded = parallel_map(files, |f| load_file(catalog, f, unloaded));
         let mut diags = Diagnostics::default();
         let mut suite = Suite::default();
         let mut names: std::collections::HashSet<(String, String, String)> =
             std::collections::HashSet::new();
-        for result in loaded {
-            match result {
-                Ok((file, file_diags)) => {
-                    let clash = file.file.cases.iter().find(|c| {
-                        names.contains(&(
-                            file.service.clone(),
-                            file.operation.clone(),
-                            c.name.clone(),
-                        ))
-                    });
-                    if let Some(c) = clash {
-                        diags.push(file.doc.error_at(
-                            "/operation",
-                            format!(
-                                "case `{}` is also in another file of the same operation",
-                                c.name
-                            ),
-                        ));
-                    }
-                    names.extend(
-                        file.file.cases.iter().map(|c| {
-                            (file.service.clone(), file.operation.clone(), c.name.clone())
-                        }),
-                    );
-                    diags.0.extend(file_diags.0);
-                    suite.files.push(file);
+        for (file, file_diags) in loaded {
+            diags.0.extend(file_diags.0);
+            if let Some(file) = file {
+                let clash = file.file.cases.iter().find(|c| {
+                    names.contains(&(file.service.clone(), file.operation.clone(), c.name.clone()))
+                });
+                if let Some(c) = clash {
+                    diags.push(file.doc.error_at(
+                        "/operation",
+                        format!(
+                            "case `{}` is also in another file of the same operation",
+                            c.name
+                        ),
+                    ));
                 }
-                Err(d) => diags.0.extend(d.0),
+                names.extend(
+                    file.file
+                        .cases
+                        .iter()
+                        .map(|c| (file.service.clone(), file.operation.clone(), c.name.clone())),
+                );
+                suite.files.push(file);
             }
         }
-        diags.into_result(suite)
+        diags.attach_sources(files);
+        (suite, diags)
     }
 
     /// Every case with its file, in file order.
@@ -120,29 +127,45 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     out.into_iter().map(|(_, r)| r).collect()
 }
 
-/// One case file: parsed, validated, typed and checked against the catalogue. The file (with its
-/// own problems) when it could be read, else why not.
-fn load_file(catalog: &Catalog, f: &SourceFile) -> Result<(LoadedFile, Diagnostics), Diagnostics> {
-    let doc = Located::parse(&f.path, &f.text).map_err(|d| Diagnostics(vec![d]))?;
+/// One case file: parsed, validated, typed and checked against the catalogue: the file (its
+/// cases that could be typed) when it names a known operation, and all its problems. A case with
+/// a schema violation that cannot be typed is not checked further (its other problems would be
+/// guesses).
+fn load_file(
+    catalog: &Catalog,
+    f: &SourceFile,
+    unloaded: &BTreeSet<String>,
+) -> (Option<LoadedFile>, Diagnostics) {
+    let doc = match Located::parse(&f.path, &f.text) {
+        Ok(doc) => doc,
+        Err(d) => return (None, Diagnostics(vec![d])),
+    };
+    let mut diags = Diagnostics::default();
     let schema = crate::files::case_schema();
-    if !schema.is_valid(&doc.value) {
-        let mut diags = Diagnostics::default();
-        crate::files::validate(schema, &doc, &mut diags);
-        return Err(diags);
-    }
-    let file: CaseFile = doc.deserialize().map_err(|d| Diagnostics(vec![d]))?;
+    let violations = match schema.is_valid(&doc.value) {
+        true => Vec::new(),
+        false => crate::files::validate(schema, &doc, &mut diags),
+    };
+    let misspelt = match violations.is_empty() {
+        true => Vec::new(),
+        false => crate::files::misspelt_keys(schema, &doc),
+    };
+    let Some((file, indices)) = typed_cases(&doc, (&violations, &misspelt), &mut diags) else {
+        return (None, diags);
+    };
     let Some((service, operation)) = file.operation.split_once('/') else {
-        return Err(Diagnostics(vec![doc.error_at(
+        diags.push(doc.error_at(
             "/operation",
             "write the operation as `<service>/<Operation>`",
-        )]));
+        ));
+        return (None, diags);
     };
     let (service, operation) = (service.to_string(), operation.to_string());
     if catalog.operation(&service, &operation).is_none() {
-        return Err(Diagnostics(vec![doc.error_at(
-            "/operation",
-            format!("unknown operation `{}`", file.operation),
-        )]));
+        if !unloaded.contains(&file.operation) {
+            diags.push(unknown_operation(catalog, &doc, &file.operation));
+        }
+        return (None, diags);
     }
     let loaded = LoadedFile {
         file,
@@ -150,9 +173,137 @@ fn load_file(catalog: &Catalog, f: &SourceFile) -> Result<(LoadedFile, Diagnosti
         service,
         operation,
     };
-    let mut diags = Diagnostics::default();
-    check_file(catalog, &loaded, &mut diags);
-    Ok((loaded, diags))
+    let mut checked = Diagnostics::default();
+    check_file(catalog, &loaded, &indices, &mut checked);
+    // What a schema violation explains already (a missing `expect` where `expcet` is written)
+    // is not said again.
+    let explained = positions_around(&loaded.doc, &violations);
+    diags.0.extend(
+        checked
+            .0
+            .into_iter()
+            .filter(|d| d.pos.is_none_or(|p| !explained.contains(&p))),
+    );
+    (Some(loaded), diags)
+}
+
+/// (the mapping's pointer, the key as written, the key as meant)
+type Misspelling = (String, String, String);
+
+/// The case at `at` typed with each misspelt key read as the key it misspells.
+fn case_as_meant(
+    doc: &Located,
+    at: &str,
+    misspelt: &[&Misspelling],
+) -> Result<Case, crate::diag::Diagnostic> {
+    let mut value = doc.value.pointer(at).cloned().unwrap_or_default();
+    for (map, written, meant) in misspelt {
+        let inside = match map.strip_prefix(at) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+            _ => continue,
+        };
+        if let Some(obj) = value.pointer_mut(inside).and_then(|v| v.as_object_mut()) {
+            if !obj.contains_key(meant) {
+                if let Some(v) = obj.remove(written) {
+                    obj.insert(meant.clone(), v);
+                }
+            }
+        }
+    }
+    serde_json::from_value(value).map_err(|e| doc.error_at(at, e.to_string()))
+}
+
+/// The positions of the nodes of a case that hold a schema violation, from the case down to
+/// the violation itself.
+fn positions_around(doc: &Located, violations: &[String]) -> BTreeSet<crate::diag::Pos> {
+    let mut out = BTreeSet::new();
+    for v in violations.iter().filter(|v| v.starts_with("/cases/")) {
+        let tokens: Vec<&str> = v.split('/').collect();
+        for depth in 3..=tokens.len() {
+            out.insert(doc.pos(&tokens[..depth].join("/")));
+        }
+    }
+    out
+}
+
+fn unknown_operation(catalog: &Catalog, doc: &Located, name: &str) -> crate::diag::Diagnostic {
+    let known: Vec<String> = catalog
+        .operations()
+        .map(|(s, o)| format!("{}/{}", s.name(), o.spec.operation))
+        .collect();
+    let d = doc.error_at("/operation", format!("unknown operation `{name}`"));
+    match crate::diag::suggest(name, known.iter().map(String::as_str)) {
+        Some(hint) => d.with_hint(hint),
+        None => d,
+    }
+}
+
+/// The file typed, with the index in the file of each case kept: every case when the file
+/// deserializes, else each case without a schema violation that deserializes on its own.
+/// None when the operation itself cannot be read.
+fn typed_cases(
+    doc: &Located,
+    (violations, misspelt): (&[String], &[Misspelling]),
+    diags: &mut Diagnostics,
+) -> Option<(CaseFile, Vec<usize>)> {
+    let mut whole_file_error = None;
+    if violations.is_empty() {
+        match doc.deserialize::<CaseFile>() {
+            Ok(file) => {
+                let indices = (0..file.cases.len()).collect();
+                return Some((file, indices));
+            }
+            Err(d) => {
+                diags.push(d.clone());
+                whole_file_error = Some(d);
+            }
+        }
+    }
+    let operation = doc.value.get("operation")?.as_str()?.to_string();
+    let count = doc
+        .value
+        .get("cases")
+        .and_then(serde_json::Value::as_array)
+        .map_or(0, Vec::len);
+    // Grouped by case once: a hostile file may have a violation in each of many cases.
+    let violated: BTreeSet<usize> = violations.iter().filter_map(|v| case_index(v)).collect();
+    let mut misspelt_in: std::collections::BTreeMap<usize, Vec<&Misspelling>> = Default::default();
+    for m in misspelt {
+        if let Some(i) = case_index(&m.0) {
+            misspelt_in.entry(i).or_default().push(m);
+        }
+    }
+    let mut file = CaseFile {
+        operation,
+        cases: Vec::new(),
+    };
+    let mut indices = Vec::new();
+    for i in 0..count {
+        let at = format!("/cases/{i}");
+        // A case with a violation is still checked when it can be typed as meant (a misspelt
+        // key read as the one it misspells); what the violation explains is dropped by the
+        // caller.
+        let typed = match violated.contains(&i) {
+            false => doc.deserialize_at::<Case>(&at),
+            true => case_as_meant(doc, &at, misspelt_in.get(&i).map_or(&[], Vec::as_slice)),
+        };
+        match (violated.contains(&i), typed) {
+            (_, Ok(case)) => {
+                file.cases.push(case);
+                indices.push(i);
+            }
+            // The whole file's type error is this case's: reported once.
+            (false, Err(d)) if whole_file_error.as_ref() != Some(&d) => diags.push(d),
+            _ => {}
+        }
+    }
+    Some((file, indices))
+}
+
+/// `i` of a pointer into `/cases/i`.
+fn case_index(pointer: &str) -> Option<usize> {
+    let rest = pointer.strip_prefix("/cases/")?;
+    rest.split('/').next()?.parse().ok()
 }
 
 const JSON_TYPES: [&str; 7] = [
@@ -195,7 +346,8 @@ fn is_kebab(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-fn check_file(catalog: &Catalog, f: &LoadedFile, diags: &mut Diagnostics) {
+/// The cases of `f`, each checked at its index in the file (`indices`, one per case).
+fn check_file(catalog: &Catalog, f: &LoadedFile, indices: &[usize], diags: &mut Diagnostics) {
     let service = catalog.service(&f.service).expect("checked by the caller");
     // The ids a case may name in `covers`, once per file.
     let declared: BTreeSet<String> = crate::coverage::items_of(
@@ -207,7 +359,7 @@ fn check_file(catalog: &Catalog, f: &LoadedFile, diags: &mut Diagnostics) {
     .map(|it| it.id)
     .collect();
     let mut names = BTreeSet::new();
-    for (i, case) in f.file.cases.iter().enumerate() {
+    for (case, &i) in f.file.cases.iter().zip(indices) {
         let at = |p: &str| format!("/cases/{i}{p}");
         if !is_kebab(&case.name) {
             diags.push(f.doc.error_at(
@@ -253,6 +405,25 @@ impl CaseChecker<'_> {
     fn err_key(&mut self, pointer: &str, msg: String) {
         let p = format!("{}{pointer}", self.base);
         self.diags.push(self.f.doc.error_at_key(&p, msg));
+    }
+
+    /// A dangling name, with the closest defined one (or all of them) as the hint.
+    fn err_unknown<'n>(
+        &mut self,
+        at_key: bool,
+        pointer: &str,
+        msg: String,
+        (name, defined): (&str, impl IntoIterator<Item = &'n str>),
+    ) {
+        let p = format!("{}{pointer}", self.base);
+        let d = match at_key {
+            true => self.f.doc.error_at_key(&p, msg),
+            false => self.f.doc.error_at(&p, msg),
+        };
+        self.diags.push(match crate::diag::suggest(name, defined) {
+            Some(hint) => d.with_hint(hint),
+            None => d,
+        });
     }
 
     fn check(mut self) {
@@ -363,24 +534,24 @@ impl CaseChecker<'_> {
                 .iter()
                 .map(|s| s.name.as_str())
                 .collect();
-            return self.err(
+            return self.err_unknown(
+                false,
                 &format!("/given/{g}/state"),
-                format!(
-                    "unknown provider state `{}` (this service has: {})",
-                    given.state,
-                    names.join(", ")
-                ),
+                format!("unknown provider state `{}`", given.state),
+                (&given.state, names),
             );
         };
         for (name, value) in &given.params {
             let p = format!("/given/{g}/params/{}", escape_pointer(name));
             let Some(param) = state.params.get(name) else {
-                self.err_key(
+                self.err_unknown(
+                    true,
                     &p,
                     format!(
                         "provider state `{}` takes no parameter `{name}`",
                         state.name
                     ),
+                    (name, state.params.keys().map(String::as_str)),
                 );
                 continue;
             };
@@ -445,11 +616,13 @@ impl CaseChecker<'_> {
             match vars::is_builtin(name) {
                 Ok(true) => {}
                 Ok(false) if known.contains(name) => {}
-                Ok(false) => self.err(
+                Ok(false) => self.err_unknown(
+                    false,
                     pointer,
                     format!(
                         "variable `{name}` is not set by a provider state or an earlier capture"
                     ),
+                    (name, known.iter().map(String::as_str)),
                 ),
                 Err(msg) => self.err(pointer, msg),
             }
@@ -546,7 +719,8 @@ impl CaseChecker<'_> {
                 .keys()
                 .map(String::as_str)
                 .collect();
-            self.err(
+            self.err_unknown(
+                false,
                 &format!("{at}/probe/resource"),
                 format!(
                     "`{}` is not a resource of `{}` (it has: {})",
@@ -554,6 +728,7 @@ impl CaseChecker<'_> {
                     self.service.name(),
                     names.join(", ")
                 ),
+                (&probe.resource, names.iter().copied()),
             );
         }
         if probe.id.trim().is_empty() {
@@ -755,9 +930,17 @@ impl CaseChecker<'_> {
         self.check_by_status(at, op, expect, known);
         if let Some(schema) = &expect.schema {
             if self.service.schema(Some(op), schema).is_none() {
-                self.err(
+                let defined: Vec<&str> = op
+                    .schemas
+                    .keys()
+                    .chain(self.service.spec.schemas.keys())
+                    .map(String::as_str)
+                    .collect();
+                self.err_unknown(
+                    false,
                     &format!("{at}/expect/schema"),
                     format!("unknown schema `{schema}`"),
+                    (schema, defined),
                 );
             }
         }
@@ -879,12 +1062,20 @@ impl CaseChecker<'_> {
             return self.check_vars(p, code, known);
         }
         let Some(e) = self.service.error(Some(op), code) else {
-            return self.err(
+            let codes: Vec<&str> = op
+                .errors
+                .iter()
+                .chain(&self.service.spec.errors)
+                .map(|e| e.code.as_str())
+                .collect();
+            return self.err_unknown(
+                false,
                 p,
                 format!(
                     "`{code}` is not in the error catalogue of `{}`",
                     op.operation
                 ),
+                (code, codes),
             );
         };
         if !Provenance::of(&e.source).is_some_and(Provenance::is_documented) {

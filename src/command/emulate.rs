@@ -9,7 +9,7 @@ pub fn emulate(sources: &Sources, host: IpAddr, port: u16, services: &[String]) 
     let catalog = match sources.catalog() {
         Ok(c) => c,
         Err(d) => {
-            eprintln!("{d}");
+            super::print_diagnostics(&d);
             return ExitCode::BadFile;
         }
     };

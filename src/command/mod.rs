@@ -110,6 +110,22 @@ impl Sources {
         }
     }
 
+    /// The spec files (a directory's, or the bundled ones).
+    pub fn spec_files(&self) -> Result<Vec<crate::files::SourceFile>, Diagnostics> {
+        match &self.specs {
+            Some(dir) => crate::files::read_dir(dir).map_err(|d| Diagnostics(vec![d])),
+            None => Ok(crate::files::bundled_specs()),
+        }
+    }
+
+    /// The case files (a directory's, or the bundled ones).
+    pub fn case_files(&self) -> Result<Vec<crate::files::SourceFile>, Diagnostics> {
+        match &self.cases {
+            Some(dir) => crate::files::read_dir(dir).map_err(|d| Diagnostics(vec![d])),
+            None => Ok(crate::files::bundled_cases()),
+        }
+    }
+
     /// Both, or the diagnostics printed and [`ExitCode::BadFile`].
     pub fn load(&self) -> Result<(Arc<Catalog>, Arc<Suite>), ExitCode> {
         let catalog = self.catalog().map_err(report)?;
@@ -119,6 +135,32 @@ impl Sources {
 }
 
 fn report(d: Diagnostics) -> ExitCode {
-    eprintln!("{d}");
+    print_diagnostics(&d);
     ExitCode::BadFile
+}
+
+/// Diagnostics on standard error as a person reads them: each with its source line, caret and
+/// hint, then the count (colour on a terminal unless `NO_COLOR`).
+pub fn print_diagnostics(d: &Diagnostics) {
+    use crate::diag::render::{color_wanted, render};
+    let mut d = d.clone();
+    attach_from_disk(&mut d);
+    eprintln!("{}", render(&d, color_wanted()));
+}
+
+/// The source lines of diagnostics about files read from disk (a target file, an allow file),
+/// which their loaders do not keep.
+fn attach_from_disk(d: &mut Diagnostics) {
+    let mut texts: std::collections::BTreeMap<PathBuf, Option<String>> = Default::default();
+    for diag in &mut d.0 {
+        let Some(path) = diag.file.clone().filter(|_| diag.source_line.is_none()) else {
+            continue;
+        };
+        let text = texts
+            .entry(path.clone())
+            .or_insert_with(|| crate::located::read_text(&path).ok());
+        if let Some(text) = text {
+            diag.attach_source(text);
+        }
+    }
 }

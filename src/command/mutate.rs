@@ -52,7 +52,7 @@ pub fn mutate(args: MutateArgs) -> ExitCode {
     let equivalents = match mutate::equivalents(args.sources.specs.as_deref(), &all) {
         Ok(e) => e,
         Err(d) => {
-            eprintln!("{d}");
+            super::print_diagnostics(&d);
             return ExitCode::BadFile;
         }
     };

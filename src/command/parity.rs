@@ -56,7 +56,7 @@ pub fn parity(args: ParityArgs) -> ExitCode {
         Some(path) => match allow::read(path, &all_ids) {
             Ok(e) => e,
             Err(d) => {
-                eprintln!("{d}");
+                super::print_diagnostics(&d);
                 return ExitCode::BadFile;
             }
         },

@@ -111,7 +111,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                 match Target::from_file(std::path::Path::new(t), &services) {
                     Ok(t) => t,
                     Err(run::target::TargetError::File(d)) => {
-                        eprintln!("{d}");
+                        super::print_diagnostics(&crate::diag::Diagnostics(vec![d]));
                         return ExitCode::BadFile;
                     }
                     Err(e) => {

@@ -65,7 +65,7 @@ pub async fn resolve(
             emulator: None,
         }),
         Err(TargetError::File(d)) => {
-            eprintln!("{d}");
+            super::print_diagnostics(&crate::diag::Diagnostics(vec![d]));
             Err(ExitCode::BadFile)
         }
         Err(e) => Err(usage(&e.to_string())),

@@ -1,6 +1,6 @@
 //! Loading spec files into a [`Catalog`] and cross-checking their references.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -50,7 +50,16 @@ impl Catalog {
     /// Validates and loads spec files: schema, types, then references. All problems are
     /// reported, each with its location.
     pub fn from_files(files: &[SourceFile]) -> Result<Catalog, Diagnostics> {
+        let linted = Catalog::lint_files(files);
+        linted.diags.into_result(linted.catalog)
+    }
+
+    /// Every spec file checked, each problem with the line it points at; the catalogue of the
+    /// files that loaded, and the operations (`service/Operation`) whose files did not, so that
+    /// their case files are not also reported as naming an unknown operation.
+    pub fn lint_files(files: &[SourceFile]) -> LintedCatalog {
         let mut diags = Diagnostics::default();
+        let mut named = BTreeSet::new();
         let validator = crate::files::spec_schema();
         let mut services = Vec::new();
         let mut operations = Vec::new();
@@ -78,6 +87,9 @@ impl Catalog {
                     sources = s;
                 }
                 continue;
+            }
+            if let Some(name) = operation_named(&doc.value) {
+                named.insert(name);
             }
             let before = diags.0.len();
             crate::files::validate(validator, &doc, &mut diags);
@@ -143,7 +155,19 @@ impl Catalog {
                 check_operation(&catalog, service, op, &mut diags);
             }
         }
-        diags.into_result(catalog)
+        diags.attach_sources(files);
+        let unloaded = named
+            .into_iter()
+            .filter(|name: &String| {
+                let (s, o) = name.split_once('/').unwrap_or_default();
+                catalog.operation(s, o).is_none()
+            })
+            .collect();
+        LintedCatalog {
+            catalog,
+            diags,
+            unloaded,
+        }
     }
 
     pub fn service(&self, name: &str) -> Option<&Service> {
@@ -160,6 +184,37 @@ impl Catalog {
         self.services
             .values()
             .flat_map(|s| s.operations.values().map(move |o| (s, o)))
+    }
+}
+
+/// What [`Catalog::lint_files`] found.
+#[derive(Debug, Clone, Default)]
+pub struct LintedCatalog {
+    /// The services and operations whose files loaded.
+    pub catalog: Catalog,
+    pub diags: Diagnostics,
+    /// `service/Operation` of each operation file that did not load.
+    pub unloaded: BTreeSet<String>,
+}
+
+/// `service/Operation` of an operation file, as far as it can be read.
+fn operation_named(value: &Value) -> Option<String> {
+    let service = value.get("service")?.as_str()?;
+    let operation = value.get("operation")?.as_str()?;
+    Some(format!("{service}/{operation}"))
+}
+
+/// A located dangling name with the closest defined one (or all) as the hint.
+fn unknown_name<'a>(
+    doc: &Located,
+    pointer: &str,
+    message: String,
+    (name, defined): (&str, impl IntoIterator<Item = &'a str>),
+) -> crate::diag::Diagnostic {
+    let d = doc.error_at(pointer, message);
+    match crate::diag::suggest(name, defined) {
+        Some(hint) => d.with_hint(hint),
+        None => d,
     }
 }
 
@@ -524,9 +579,11 @@ fn check_target(service: &Service, op: &Operation, diags: &mut Diagnostics) {
     let doc = &op.doc;
     let resources = &service.spec.resources;
     if !resources.contains_key(&spec.target.resource) {
-        diags.push(doc.error_at(
+        diags.push(unknown_name(
+            doc,
             "/target/resource",
             format!("unknown resource `{}`", spec.target.resource),
+            (&spec.target.resource, resources.keys().map(String::as_str)),
         ));
     }
     if spec.parameter(&spec.target.id_param).is_none() {
@@ -537,9 +594,11 @@ fn check_target(service: &Service, op: &Operation, diags: &mut Diagnostics) {
     }
     for (fact, res) in &spec.target.related {
         if !resources.contains_key(res) {
-            diags.push(doc.error_at(
+            diags.push(unknown_name(
+                doc,
                 &format!("/target/related/{}", escape_pointer(fact)),
                 format!("unknown resource `{res}`"),
+                (res, resources.keys().map(String::as_str)),
             ));
         }
     }
@@ -565,9 +624,12 @@ fn check_rules(service: &Service, op: &Operation, diags: &mut Diagnostics) {
         }
         if let Outcome::Error(code) = &rule.then {
             if service.error(Some(spec), code).is_none() {
-                diags.push(doc.error_at(
+                let codes = spec.errors.iter().chain(&service.spec.errors);
+                diags.push(unknown_name(
+                    doc,
                     &format!("/rules/{i}/then/error"),
                     format!("unknown error code `{code}`"),
+                    (code, codes.map(|e| e.code.as_str())),
                 ));
             }
         }

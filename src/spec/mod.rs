@@ -5,4 +5,4 @@ pub mod model;
 mod protocol;
 pub mod sources;
 
-pub use catalog::{Catalog, Operation, Service};
+pub use catalog::{Catalog, LintedCatalog, Operation, Service};
