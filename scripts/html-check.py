@@ -121,11 +121,19 @@ class Dom(html.parser.HTMLParser):
             self.text.append(data)
 
 
+# A closed network refuses Chromium's own background connections, many at a time: these keep
+# it from trying (flags as the machine notes give them).
+QUIET_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
 def render(chromium, page, fragment=""):
     url = "file://" + os.path.abspath(page) + fragment
     with tempfile.TemporaryDirectory() as profile:
         done = subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+            [chromium, *QUIET_FLAGS, f"--user-data-dir={profile}",
              "--virtual-time-budget=2000", "--dump-dom", url],
             capture_output=True, text=True, timeout=120,
         )
@@ -184,7 +192,7 @@ def screenshot(chromium, page, out):
     path = os.path.abspath(os.path.join(out, "html-check.png"))
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
+            [chromium, *QUIET_FLAGS, f"--user-data-dir={profile}",
              "--window-size=1280,2000", "--hide-scrollbars", f"--screenshot={path}",
              "file://" + os.path.abspath(page)],
             capture_output=True, check=True, timeout=120,
