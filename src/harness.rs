@@ -84,7 +84,9 @@ impl Harness {
     pub fn against_embedded(self) -> Harness {
         let catalog = Arc::clone(&self.catalog);
         self.against(move || async move {
-            let (running, target) = crate::command::embedded::start(catalog).await?;
+            let (running, target) = crate::embedded::start(catalog)
+                .await
+                .map_err(|e| e.to_string())?;
             Ok((target, Box::new(running) as KeepAlive))
         })
     }

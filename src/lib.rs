@@ -17,6 +17,12 @@ pub mod coverage;
 pub mod credentials;
 pub mod diag;
 #[cfg(feature = "emulator")]
+pub mod embedded;
+/// Without the `emulator` feature there are no embedded emulators: a run needs a target.
+#[cfg(not(feature = "emulator"))]
+#[path = "embedded_none.rs"]
+pub mod embedded;
+#[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod files;
 pub mod harness;

@@ -198,7 +198,7 @@ fn is_kebab(name: &str) -> bool {
 fn check_file(catalog: &Catalog, f: &LoadedFile, diags: &mut Diagnostics) {
     let service = catalog.service(&f.service).expect("checked by the caller");
     // The ids a case may name in `covers`, once per file.
-    let declared: BTreeSet<String> = crate::coverage::items_of(
+    let declared: BTreeSet<String> = crate::spec::items::items_of(
         service,
         catalog.operation(&f.service, &f.operation).map(|o| &o.spec),
     )

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-pub use crate::case::model::Format;
+pub use crate::spec::model::Format;
 use crate::spec::model::{ErrorRole, OperationSpec};
 use crate::spec::Service;
 
@@ -574,6 +574,30 @@ impl FlatBody<'_> {
         out.push('>');
         out
     }
+}
+
+/// The Content-Type of a JSON answer (both vendor families), unless the spec says otherwise.
+pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
+/// The Content-Type of an XML answer, unless the spec says otherwise.
+pub const XML_CONTENT_TYPE: &str = "text/xml;charset=utf-8";
+
+/// The catalogue's error for a resource marked to fail with `status`.
+pub fn failure(service: &Service, op: &OperationSpec, status: u16) -> ErrorAnswer {
+    let role = if status == 503 {
+        ErrorRole::ServiceUnavailable
+    } else {
+        ErrorRole::InternalError
+    };
+    by_role(service, Some(op), role, &[("status", &status.to_string())])
+}
+
+/// The first 2xx status the operation lists (200 when it lists none).
+pub fn success_status(op: &OperationSpec) -> u16 {
+    op.responses
+        .iter()
+        .map(|r| r.status)
+        .find(|s| (200..300).contains(s))
+        .unwrap_or(200)
 }
 
 #[cfg(test)]

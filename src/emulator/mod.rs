@@ -43,6 +43,7 @@ use crate::spec::{Catalog, Service};
 
 mod alibaba_smc;
 pub mod answer;
+pub mod embedded;
 mod huawei;
 mod huawei_sms;
 mod huawei_workspace;
@@ -51,6 +52,8 @@ mod provider_states;
 pub mod request;
 pub mod rules;
 pub mod server;
+mod service_emulator;
+mod services;
 pub mod store;
 pub mod tenancy;
 #[cfg(test)]
@@ -285,10 +288,7 @@ fn dispatch(sh: &Shared, req: &Incoming) -> Handled {
         answer: Answer {
             status: 404,
             headers: vec![
-                (
-                    "Content-Type".into(),
-                    "application/json;charset=utf-8".into(),
-                ),
+                ("Content-Type".into(), answer::JSON_CONTENT_TYPE.into()),
                 ("X-Request-Id".into(), request_id.clone()),
             ],
             body: serde_json::to_vec(&serde_json::json!({"error": "no service is emulated"}))

@@ -27,7 +27,8 @@ use serde_json::{json, Map, Value};
 
 use super::request::{random_chars, ALNUM, UPPER_ALNUM};
 use super::rules::values_equal;
-use super::store::{Identity, Record};
+use super::service_emulator::{Made, Setup};
+use super::store::Identity;
 use super::Shared;
 use crate::spec::model::{ParamType, Protocol, ProviderState, StateParam};
 use crate::spec::Service;
@@ -36,77 +37,6 @@ use crate::spec::Service;
 pub const CALLER_LACKS_PERMISSION: &str = "caller lacks permission";
 /// The state that sets up an identity of another account, with every permission there.
 pub const CALLER_OF_ANOTHER_ACCOUNT: &str = "caller of another account";
-
-/// A setup request, checked against the spec.
-pub(super) struct Setup<'a> {
-    pub service: &'a Service,
-    pub state: &'a ProviderState,
-    /// Parameters by name, typed per the spec (`service` removed).
-    pub params: BTreeMap<String, Value>,
-}
-
-impl Setup<'_> {
-    pub fn str(&self, name: &str) -> Option<&str> {
-        self.params.get(name).and_then(Value::as_str)
-    }
-
-    pub fn bool(&self, name: &str) -> Option<bool> {
-        self.params.get(name).and_then(Value::as_bool)
-    }
-
-    pub fn int(&self, name: &str) -> Option<i64> {
-        self.params.get(name).and_then(Value::as_i64)
-    }
-
-    /// The attribute a parameter sets: its `values_of` attribute, else `default`.
-    pub fn attr_of(&self, param: &str, default: &str) -> String {
-        self.state
-            .params
-            .get(param)
-            .and_then(|p| p.values_of.as_deref())
-            .and_then(|v| v.split_once('.'))
-            .map_or_else(|| default.to_string(), |(_, a)| a.to_string())
-    }
-
-    /// The status of `service fails` (`status`), as an HTTP status.
-    pub fn fail_status(&self) -> Result<u16, String> {
-        self.int("status")
-            .and_then(|s| u16::try_from(s).ok())
-            .filter(|s| (100..600).contains(s))
-            .ok_or_else(|| format!("state `{}` needs `status`, an HTTP status", self.state.name))
-    }
-
-    /// An error unless the service's spec has this resource.
-    pub fn require_resource(&self, kind: &str) -> Result<(), String> {
-        if self.service.spec.resources.contains_key(kind) {
-            Ok(())
-        } else {
-            Err(format!(
-                "the emulator sets up `{}` with a `{kind}`, which the spec of `{}` does not define",
-                self.state.name,
-                self.service.name()
-            ))
-        }
-    }
-}
-
-/// What a setup makes: records to store (all or none), the values to answer, an identity.
-#[derive(Debug, Default)]
-pub(super) struct Made {
-    pub records: Vec<Record>,
-    pub values: Map<String, Value>,
-    pub identity: Option<Identity>,
-}
-
-impl Made {
-    pub fn record(&mut self, record: Record) {
-        self.records.push(record);
-    }
-
-    pub fn value(&mut self, name: &str, value: impl Into<Value>) {
-        self.values.insert(name.to_string(), value.into());
-    }
-}
 
 fn json_response(status: StatusCode, body: Value) -> Response {
     let mut r = Response::new(Body::from(serde_json::to_vec(&body).unwrap_or_default()));
@@ -361,28 +291,6 @@ fn apply_values_of(setup: &Setup<'_>, made: &mut Made) {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Smc,
-    Sms,
-    Workspace,
-    Other,
-}
-
-fn kind_of(service: &Service) -> Kind {
-    let has = |r: &str| service.spec.resources.contains_key(r);
-    let name = service.name();
-    if has("source_server") || name.contains("smc") {
-        Kind::Smc
-    } else if has("migration_task") || name.contains("sms") {
-        Kind::Sms
-    } else if has("app_server") || name.contains("workspace") {
-        Kind::Workspace
-    } else {
-        Kind::Other
-    }
-}
-
 fn setup(sh: &Shared, request: &Value) -> Result<Value, String> {
     let state_name = request
         .get("state")
@@ -408,17 +316,13 @@ fn setup(sh: &Shared, request: &Value) -> Result<Value, String> {
                 ..Made::default()
             }
         } else {
-            match kind_of(service) {
-                Kind::Smc => super::alibaba_smc::setup_state(&setup)?,
-                Kind::Sms => super::huawei_sms::setup_state(&setup)?,
-                Kind::Workspace => super::huawei_workspace::setup_state(&setup)?,
-                Kind::Other => {
-                    return Err(format!(
-                        "the emulator cannot set up states of service `{}`",
-                        service.name()
-                    ))
-                }
-            }
+            let emulator = super::services::emulator_of(service).ok_or_else(|| {
+                format!(
+                    "the emulator cannot set up states of service `{}`",
+                    service.name()
+                )
+            })?;
+            emulator.setup_state(&setup)?
         };
         apply_values_of(&setup, &mut made);
         let missing: Vec<&String> = state

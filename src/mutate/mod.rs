@@ -155,7 +155,8 @@ pub async fn failing_trials(
     config: EmulatorConfig,
     jobs: usize,
 ) -> Result<Vec<String>, String> {
-    let (emulator, target) = crate::command::embedded::start_with(config, catalog)?;
+    let (emulator, target) =
+        crate::embedded::start_with(config, catalog).map_err(|e| e.to_string())?;
     let ctx = Arc::new(RunContext::new(
         Arc::clone(catalog),
         Arc::clone(suite),

@@ -6,36 +6,13 @@ use serde_json::{Map, Value};
 
 use super::request::{self, BuildError, Built, CaseCredentials};
 use super::states::{StateError, StatesClient};
+use super::transport::transport_error;
 use super::{Outcome, RunContext, Trial, TrialResult};
 use crate::case::model::{tags, AuthMode, CodeExpect, Expect, Format, Step, ValueCheck};
 use crate::case::vars::{self, Vars, STRING_TO_SIGN};
 use crate::check::{self, body, Failure};
 use crate::spec::model::{BodyKind, OperationSpec, Protocol};
 use crate::spec::Service;
-
-/// A transport error in words, without the URL's query (which may hold a signature).
-pub fn transport_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "reading the answer failed"
-    } else {
-        "request failed"
-    };
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} ({detail})")
-    }
-}
 
 /// A provider state that was set up: its name, the params sent and the values returned, for
 /// its teardown.

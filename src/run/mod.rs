@@ -8,6 +8,7 @@ pub mod redact;
 pub mod request;
 pub mod states;
 pub mod target;
+mod transport;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,9 +21,10 @@ use crate::check::schema::SchemaSet;
 use crate::check::Failure;
 use crate::spec::model::Protocol;
 use crate::spec::Catalog;
-pub use exec::{transport_error, TEARDOWN_CHECK, TEARDOWN_GRACE};
+pub use exec::{TEARDOWN_CHECK, TEARDOWN_GRACE};
 pub use redact::Redactor;
 pub use target::Target;
+pub use transport::transport_error;
 
 /// One case in one format: the unit that passes, fails or is skipped.
 #[derive(Debug, Clone)]

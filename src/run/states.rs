@@ -60,7 +60,7 @@ impl StatesClient<'_> {
                 StateError::Failed(format!(
                     "provider-state endpoint {}: {}",
                     self.endpoint(),
-                    super::exec::transport_error(&e)
+                    super::transport::transport_error(&e)
                 ))
             })?;
         let status = resp.status().as_u16();

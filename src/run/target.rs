@@ -31,25 +31,7 @@ pub enum SigningMode {
     None,
 }
 
-/// Credentials for one service. Debug never shows secrets.
-#[derive(Debug, Clone, Default)]
-pub struct ServiceCredentials {
-    pub access_key_id: Option<String>,
-    pub secret: Option<Secret>,
-    pub token: Option<Secret>,
-}
-
-impl ServiceCredentials {
-    /// The secret strings, for redaction.
-    pub fn secrets(&self) -> Vec<String> {
-        self.secret
-            .iter()
-            .chain(self.token.iter())
-            .map(|s| s.expose().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    }
-}
+pub use crate::credentials::ServiceCredentials;
 
 #[derive(Debug, Clone)]
 pub struct ServiceTarget {

@@ -10,6 +10,23 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// A body format an API answers in (`formats` of a spec, a case's trial formats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Xml => "xml",
+        }
+    }
+}
+
 /// Where a fact comes from. Written as a string with a prefix:
 /// - `seed:<file>#<section>`: one of the documents in `shared/seeds/`;
 /// - `notes:<section>`: `shared/api-notes.md` (public documentation and SDK sources);
