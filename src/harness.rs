@@ -30,6 +30,7 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use crate::case::Suite;
+use crate::diag::Diagnostics;
 use crate::run::{self, Outcome, RunContext, Selection, Target};
 use crate::spec::Catalog;
 
@@ -50,14 +51,26 @@ pub struct Harness {
     catalog: Arc<Catalog>,
     suite: Arc<Suite>,
     factory: Option<TargetFactory>,
+    /// Why the bundled specs or cases did not load: then the only trial fails saying so.
+    load_error: Option<Diagnostics>,
 }
 
 impl Harness {
     /// The specs and cases built into conform.
+    /// Should they not load (a broken build), the harness has one trial, which fails with
+    /// the diagnostics; [`Harness::try_bundled`] returns them instead.
     pub fn bundled() -> Harness {
-        let catalog = Catalog::bundled().unwrap_or_else(|d| fail_load(&d));
-        let suite = Suite::bundled(&catalog).unwrap_or_else(|d| fail_load(&d));
-        Harness::new(catalog, suite)
+        Harness::try_bundled().unwrap_or_else(|d| Harness {
+            load_error: Some(d),
+            ..Harness::new(Catalog::default(), Suite::default())
+        })
+    }
+
+    /// The specs and cases built into conform, or why they do not load.
+    pub fn try_bundled() -> Result<Harness, Diagnostics> {
+        let catalog = Catalog::bundled()?;
+        let suite = Suite::bundled(&catalog)?;
+        Ok(Harness::new(catalog, suite))
     }
 
     /// Your own specs and cases (e.g. extra cases for your server).
@@ -66,6 +79,7 @@ impl Harness {
             catalog: Arc::new(catalog),
             suite: Arc::new(suite),
             factory: None,
+            load_error: None,
         }
     }
 
@@ -102,6 +116,12 @@ impl Harness {
 
     /// The libtest-mimic trials of `selection`.
     pub fn trials_of(self, selection: &Selection) -> Vec<libtest_mimic::Trial> {
+        if let Some(d) = self.load_error {
+            let message = format!("the bundled specs or cases do not load:\n{d}");
+            return vec![libtest_mimic::Trial::test(LOAD_TRIAL, move || {
+                Err(message.into())
+            })];
+        }
         let planned = run::plan(&self.catalog, &self.suite, selection);
         let shared: Arc<OnceLock<Shared>> = Arc::new(OnceLock::new());
         let factory = Arc::new(parking_lot::Mutex::new(self.factory));
@@ -193,10 +213,8 @@ fn start(
     }
 }
 
-fn fail_load(d: &crate::diag::Diagnostics) -> ! {
-    eprintln!("{d}");
-    std::process::exit(3)
-}
+/// The name of the one trial of a harness whose bundled specs or cases do not load.
+pub const LOAD_TRIAL: &str = "conform::load";
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,7 @@ fn main() -> std::process::ExitCode {
                 &server.base_url(),
                 Some(&server.states_url()),
                 &["alibaba-smc", "huawei-sms", "huawei-workspace"],
-                &conform::command::embedded::default_credentials,
+                &conform::embedded::default_credentials,
             )
             .map_err(|e| e.to_string())?;
             Ok((target, Box::new(server) as KeepAlive))

@@ -1,8 +1,6 @@
 //! Answers before they go out, error lookup in the catalogue, and bodies shaped by the spec's
 //! schemas.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
@@ -121,11 +119,12 @@ fn role_name(role: ErrorRole) -> String {
         .unwrap_or_else(|| format!("{role:?}"))
 }
 
-static WARNED_MISSING_ROLE: AtomicBool = AtomicBool::new(false);
+/// How the code of a stand-in error begins (`Emulator.<role>`): the spec has no error for it.
+pub const STAND_IN_PREFIX: &str = "Emulator.";
 
 /// The catalogue's error for a situation (operation first, then service). A catalogue without
-/// one gets a stand-in `Emulator.<role>` error with a plausible status, and a warning on stderr
-/// the first time: that is a gap in the spec data.
+/// one gets a stand-in `Emulator.<role>` error with a plausible status (the server reports the
+/// first one to its event sink): that is a gap in the spec data.
 pub fn by_role(
     service: &Service,
     op: Option<&OperationSpec>,
@@ -155,26 +154,17 @@ pub fn by_role(
                 role: Some(role),
             }
         }
-        None => {
-            if !WARNED_MISSING_ROLE.swap(true, Ordering::Relaxed) {
-                eprintln!(
-                    "conform emulator: the spec of `{}` has no error with role `{}`; answering a stand-in (further gaps are not reported)",
-                    service.name(),
-                    role_name(role)
-                );
-            }
-            ErrorAnswer {
-                status: default_status(role),
-                code: format!("Emulator.{}", role_name(role)),
-                message: format!(
-                    "no error with role `{}` in the spec of {}",
-                    role_name(role),
-                    service.name()
-                ),
-                schema: None,
-                role: Some(role),
-            }
-        }
+        None => ErrorAnswer {
+            status: default_status(role),
+            code: format!("{STAND_IN_PREFIX}{}", role_name(role)),
+            message: format!(
+                "no error with role `{}` in the spec of {}",
+                role_name(role),
+                service.name()
+            ),
+            schema: None,
+            role: Some(role),
+        },
     }
 }
 

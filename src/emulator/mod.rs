@@ -23,6 +23,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,6 +48,7 @@ pub mod embedded;
 mod huawei;
 mod huawei_sms;
 mod huawei_workspace;
+pub mod log;
 mod params;
 mod provider_states;
 pub mod request;
@@ -61,6 +63,7 @@ mod tests;
 
 pub use crate::credentials::EmulatorCredentials;
 pub use answer::{Answer, AnswerContext, Format};
+pub use log::{EmulatorEvent, EventSink};
 use request::Incoming;
 use store::Store;
 
@@ -78,8 +81,9 @@ pub struct EmulatorConfig {
     pub credentials: EmulatorCredentials,
     /// Applied to every answer of the emulated APIs (not to the provider-state endpoint).
     pub answer_layer: Option<AnswerLayer>,
-    /// One line per request on stderr: method, path, status, service/operation, duration.
-    pub log: bool,
+    /// Receives an event per request (method, path, status, service/operation, duration),
+    /// per provider-state request, and the first gap in the spec's errors. None: silent.
+    pub on_event: Option<EventSink>,
     /// Timeouts and the connection limit of the server.
     pub limits: server::ServerLimits,
 }
@@ -90,7 +94,7 @@ impl EmulatorConfig {
             catalog,
             credentials: EmulatorCredentials::default(),
             answer_layer: None,
-            log: false,
+            on_event: None,
             limits: server::ServerLimits::default(),
         }
     }
@@ -118,7 +122,7 @@ impl fmt::Debug for EmulatorConfig {
             )
             .field("credentials", &self.credentials)
             .field("answer_layer", &self.answer_layer.is_some())
-            .field("log", &self.log)
+            .field("on_event", &self.on_event.is_some())
             .finish()
     }
 }
@@ -204,7 +208,9 @@ struct Shared {
     catalog: Arc<Catalog>,
     creds: EmulatorCredentials,
     layer: Option<AnswerLayer>,
-    log: bool,
+    on_event: Option<EventSink>,
+    /// Whether a stand-in error was reported already (once per emulator).
+    reported_missing_role: AtomicBool,
     store: Store,
     nonces: NonceCache,
     routes: Routes,
@@ -218,7 +224,8 @@ impl Shared {
             catalog: config.catalog,
             creds: config.credentials,
             layer: config.answer_layer,
-            log: config.log,
+            on_event: config.on_event,
+            reported_missing_role: AtomicBool::new(false),
             body_read_timeout: config.limits.body_read_timeout,
             store: Store::new(),
             nonces: NonceCache::default(),
@@ -227,6 +234,31 @@ impl Shared {
 
     fn service(&self, name: &str) -> Option<&Service> {
         self.catalog.service(name)
+    }
+
+    /// Hands an event to the sink, if there is one (the event is made only then).
+    fn emit(&self, event: impl FnOnce() -> EmulatorEvent) {
+        if let Some(sink) = &self.on_event {
+            sink(&event());
+        }
+    }
+
+    /// Reports the first stand-in error (the spec has no error for a role).
+    fn note_stand_in(&self, ctx: &AnswerContext) {
+        let stand_in = ctx
+            .error_code
+            .as_deref()
+            .is_some_and(|c| c.starts_with(answer::STAND_IN_PREFIX));
+        if stand_in
+            && self.on_event.is_some()
+            && !self.reported_missing_role.swap(true, Ordering::Relaxed)
+        {
+            let role = ctx.error_code.as_deref().unwrap_or_default();
+            self.emit(|| EmulatorEvent::MissingErrorRole {
+                service: ctx.service.clone(),
+                role: role[answer::STAND_IN_PREFIX.len()..].to_string(),
+            });
+        }
     }
 
     /// The nonce memory a scheme's verifier uses: none when the spec says it has no nonce.
@@ -338,36 +370,21 @@ async fn serve_api(State(sh): State<Arc<Shared>>, req: axum::extract::Request) -
     if let Some(layer) = &sh.layer {
         answer = layer(&ctx, answer);
     }
-    if sh.log {
-        log_line(
-            incoming.method(),
-            incoming.path(),
-            answer.status,
-            &ctx,
-            started.elapsed(),
-        );
-    }
+    sh.note_stand_in(&ctx);
+    sh.emit(|| answered(&incoming, answer.status, &ctx, started.elapsed()));
     into_response(answer)
 }
 
-fn log_line(method: &str, path: &str, status: u16, ctx: &AnswerContext, took: Duration) {
-    let service = if ctx.service.is_empty() {
-        "-"
-    } else {
-        &ctx.service
-    };
-    let operation = ctx.operation.as_deref().unwrap_or("-");
-    let code = ctx
-        .error_code
-        .as_deref()
-        .map(|c| format!(" {c}"))
-        .unwrap_or_default();
-    // The path only: query strings carry access key ids and signatures.
-    let path: String = path.chars().take(200).collect();
-    eprintln!(
-        "{method} {path} {status}{code} {service}/{operation} {:.1}ms",
-        took.as_secs_f64() * 1000.0
-    );
+fn answered(req: &Incoming, status: u16, ctx: &AnswerContext, took: Duration) -> EmulatorEvent {
+    EmulatorEvent::Answered {
+        method: req.method().to_string(),
+        path: req.path().chars().take(200).collect(),
+        status,
+        error_code: ctx.error_code.clone(),
+        service: Some(ctx.service.clone()).filter(|s| !s.is_empty()),
+        operation: ctx.operation.clone(),
+        took,
+    }
 }
 
 /// The emulators' router: provider states at [`STATES_PATH`], everything else to the APIs.
@@ -466,8 +483,22 @@ impl fmt::Debug for RunningEmulator {
     }
 }
 
+/// Why `conform emulate` cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("unknown service `{name}`; the specs define: {known}")]
+    UnknownService { name: String, known: String },
+    #[error("the bundled specs do not load:\n{0}")]
+    Specs(Diagnostics),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
 /// The catalogue restricted to `services` (all when empty); unknown names are an error.
-pub fn select_services(catalog: &Catalog, services: &[String]) -> anyhow::Result<Catalog> {
+pub fn select_services(catalog: &Catalog, services: &[String]) -> Result<Catalog, ServeError> {
     if services.is_empty() {
         return Ok(catalog.clone());
     }
@@ -476,41 +507,34 @@ pub fn select_services(catalog: &Catalog, services: &[String]) -> anyhow::Result
         seeds: catalog.seeds.clone(),
     };
     for name in services {
-        match catalog.services.get(name) {
-            Some(s) => {
-                selected.services.insert(name.clone(), s.clone());
-            }
-            None => anyhow::bail!(
-                "unknown service `{name}`; the specs define: {}",
-                catalog
+        let Some(s) = catalog.services.get(name) else {
+            return Err(ServeError::UnknownService {
+                name: name.clone(),
+                known: catalog
                     .services
                     .keys()
                     .cloned()
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
+                    .join(", "),
+            });
+        };
+        selected.services.insert(name.clone(), s.clone());
     }
     Ok(selected)
 }
 
 /// `conform emulate`: serves the bundled specs' services (or those named in `services`) on
 /// `127.0.0.1:port` with `credentials` (overridden by the `CONFORM_EMULATOR_*` variables),
-/// logging one line per request to stderr, until Ctrl-C (or SIGTERM).
+/// handing every event to `on_event`, until Ctrl-C (or SIGTERM).
 pub async fn serve_standalone(
     port: u16,
     services: &[String],
     credentials: EmulatorCredentials,
-) -> anyhow::Result<()> {
-    let catalog =
-        Catalog::bundled().map_err(|d| anyhow::anyhow!("the bundled specs do not load:\n{d}"))?;
-    serve_standalone_on(
-        &catalog,
-        SocketAddr::from(([127, 0, 0, 1], port)),
-        services,
-        credentials,
-    )
-    .await
+    on_event: EventSink,
+) -> Result<(), ServeError> {
+    let catalog = Catalog::bundled().map_err(ServeError::Specs)?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    serve_standalone_on(&catalog, addr, services, credentials, on_event).await
 }
 
 /// [`serve_standalone`] with the specs and the address given.
@@ -519,28 +543,26 @@ pub async fn serve_standalone_on(
     addr: SocketAddr,
     services: &[String],
     credentials: EmulatorCredentials,
-) -> anyhow::Result<()> {
+    on_event: EventSink,
+) -> Result<(), ServeError> {
     let catalog = select_services(catalog, services)?;
     let names: Vec<String> = catalog.services.keys().cloned().collect();
     let config = EmulatorConfig {
-        catalog: Arc::new(catalog),
         credentials: credentials.with_env(),
-        answer_layer: None,
-        log: true,
-        limits: server::ServerLimits::default(),
+        on_event: Some(Arc::clone(&on_event)),
+        ..EmulatorConfig::new(Arc::new(catalog))
     };
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let addr = listener.local_addr()?;
-    eprintln!(
-        "conform emulator: http://{addr} serving {}; provider states at http://{addr}{STATES_PATH}; Ctrl-C stops",
-        names.join(", ")
-    );
+    let listen = |source| ServeError::Listen { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
+    on_event(&EmulatorEvent::Listening {
+        addr,
+        services: names,
+    });
     let limits = config.limits;
     let app = router(Arc::new(Shared::new(config)));
     server::serve(listener, app, limits, stop_signal()).await;
-    eprintln!("conform emulator: stopped");
+    on_event(&EmulatorEvent::Stopped);
     Ok(())
 }
 

@@ -29,7 +29,7 @@ use super::request::{random_chars, ALNUM, UPPER_ALNUM};
 use super::rules::values_equal;
 use super::service_emulator::{Made, Setup};
 use super::store::Identity;
-use super::Shared;
+use super::{EmulatorEvent, Shared};
 use crate::spec::model::{ParamType, Protocol, ProviderState, StateParam};
 use crate::spec::Service;
 
@@ -84,19 +84,18 @@ pub(super) async fn serve(State(sh): State<Arc<Shared>>, req: axum::extract::Req
         )),
         None => Err("`action` (setup, teardown or probe) is required".to_string()),
     };
-    if sh.log {
-        let action = request.get("action").and_then(Value::as_str).unwrap_or("-");
-        let what = request
-            .get("state")
-            .or_else(|| request.get("resource"))
-            .and_then(Value::as_str)
-            .unwrap_or("-");
-        let status = if result.is_ok() { 200 } else { 400 };
-        eprintln!(
-            "POST {} {status} provider-state {action} `{what}`",
-            super::STATES_PATH
-        );
-    }
+    sh.emit(|| {
+        let what = request.get("state").or_else(|| request.get("resource"));
+        EmulatorEvent::ProviderState {
+            action: request
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("-")
+                .to_string(),
+            what: what.and_then(Value::as_str).unwrap_or("-").to_string(),
+            status: if result.is_ok() { 200 } else { 400 },
+        }
+    });
     match result {
         Ok(v) => json_response(StatusCode::OK, v),
         Err(e) => bad(e),

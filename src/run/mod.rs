@@ -283,11 +283,21 @@ impl RunContext {
             on_result(&r);
             results[i] = Some(r);
         }
+        // What ended a worker abnormally goes into the failures of the trials it left.
+        let mut worker_errors = Vec::new();
         while let Some(joined) = workers.join_next().await {
             if let Err(e) = joined {
-                eprintln!("conform: a worker ended abnormally: {e}");
+                worker_errors.push(e.to_string());
             }
         }
+        let died = if worker_errors.is_empty() {
+            "its worker ended abnormally (a conform bug)".to_string()
+        } else {
+            format!(
+                "its worker ended abnormally (a conform bug): {}",
+                worker_errors.join("; ")
+            )
+        };
         // A trial whose worker died (a bug) is a failure, never a silent gap; one an
         // interrupt kept from starting is a skip that says so.
         let interrupted = self.interrupt.is_set();
@@ -307,7 +317,7 @@ impl RunContext {
                             "internal",
                             "",
                             "the trial to finish",
-                            "its worker ended abnormally (a conform bug)",
+                            died.as_str(),
                         )],
                     )
                 })
