@@ -6,10 +6,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::{Map, Value};
+
 use crate::credentials::credentials_of;
 pub use crate::credentials::default_credentials;
 pub use crate::emulator::embedded::EmbeddedEmulator;
-use crate::emulator::{EmulatorConfig, EmulatorCredentials, RunningEmulator};
+use crate::emulator::{
+    EmulatorConfig, EmulatorCredentials, EmulatorStates, RunningEmulator, StateRefusal,
+};
+use crate::run::states::{ProviderStates, SetupResult, StateError, StateFuture};
 use crate::run::target::{ServiceTarget, SigningMode};
 use crate::run::Target;
 use crate::spec::model::Protocol;
@@ -55,6 +60,7 @@ pub fn target_for(
         name: format!("embedded emulators at {}", running.base_url()),
         services,
         states_url: Some(states),
+        provider_states: None,
         request_timeout: Duration::from_secs(10),
         deadline: Duration::from_secs(1800),
         allow_destructive: true,
@@ -76,4 +82,45 @@ pub fn start_with(
 /// Starts the emulators on `127.0.0.1:0` with the given specs.
 pub async fn start(catalog: Arc<Catalog>) -> Result<(EmbeddedEmulator, Target), EmbeddedError> {
     start_with(EmulatorConfig::new(Arc::clone(&catalog)), &catalog)
+}
+
+/// The emulator's provider states as the runner asks for them, in-process.
+impl ProviderStates for EmulatorStates {
+    fn setup<'a>(
+        &'a self,
+        state: &'a str,
+        params: &'a Map<String, Value>,
+    ) -> StateFuture<'a, SetupResult> {
+        let made = EmulatorStates::setup(self, state, params)
+            .map_err(refused)
+            .and_then(SetupResult::from_answer);
+        Box::pin(std::future::ready(made))
+    }
+
+    fn teardown<'a>(
+        &'a self,
+        state: &'a str,
+        params: &'a Map<String, Value>,
+        values: &'a Map<String, Value>,
+    ) -> StateFuture<'a, ()> {
+        let done = EmulatorStates::teardown(self, state, params, values)
+            .map_err(|e| StateError::Failed(format!("the emulator's teardown: {e}")));
+        Box::pin(std::future::ready(done))
+    }
+
+    fn probe<'a>(
+        &'a self,
+        resource: &'a str,
+        id: &'a str,
+        scope: &'a Map<String, Value>,
+    ) -> StateFuture<'a, bool> {
+        let exists = EmulatorStates::probe(self, resource, id, scope)
+            .map_err(|e| StateError::Failed(format!("the emulator's probe: {e}")));
+        Box::pin(std::future::ready(exists))
+    }
+}
+
+/// A refused setup skips its case, as the endpoint's 400 does.
+fn refused(e: StateRefusal) -> StateError {
+    StateError::Unsupported(format!("the target cannot set this up: {e}"))
 }

@@ -64,6 +64,7 @@ mod tests;
 pub use crate::credentials::EmulatorCredentials;
 pub use answer::{Answer, AnswerContext, Format};
 pub use log::{EmulatorEvent, EventSink};
+pub use provider_states::{EmulatorStates, StateRefusal};
 use request::Incoming;
 use store::Store;
 
@@ -444,6 +445,11 @@ impl RunningEmulator {
     /// `http://127.0.0.1:PORT/__conform/provider-states`
     pub fn states_url(&self) -> String {
         format!("{}{STATES_PATH}", self.base_url())
+    }
+
+    /// Its provider states, set up in-process (what [`STATES_PATH`] serves over HTTP).
+    pub fn provider_states(&self) -> EmulatorStates {
+        EmulatorStates::new(Arc::clone(&self.shared))
     }
 
     /// The emulator's store (for tests and diagnostics).

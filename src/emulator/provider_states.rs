@@ -102,6 +102,69 @@ pub(super) async fn serve(State(sh): State<Arc<Shared>>, req: axum::extract::Req
     }
 }
 
+/// The provider states of a running emulator, reached in-process rather than over HTTP: the
+/// same checks and the same values as the endpoint's setup, teardown and probe.
+#[derive(Clone)]
+pub struct EmulatorStates {
+    sh: Arc<Shared>,
+}
+
+/// Why the emulator refuses a provider-state request (the endpoint's 400 `error`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StateRefusal(pub String);
+
+impl EmulatorStates {
+    pub(super) fn new(sh: Arc<Shared>) -> EmulatorStates {
+        EmulatorStates { sh }
+    }
+
+    /// Sets `state` up: the values it yields (with `credentials` for a caller state).
+    pub fn setup(
+        &self,
+        state: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, StateRefusal> {
+        let request = json!({"action": "setup", "state": state, "params": params});
+        match setup(&self.sh, &request).map_err(StateRefusal)? {
+            Value::Object(values) => Ok(values),
+            _ => Ok(Map::new()),
+        }
+    }
+
+    /// Removes what a setup of `state` made (`values`: what it yielded).
+    pub fn teardown(
+        &self,
+        state: &str,
+        params: &Map<String, Value>,
+        values: &Map<String, Value>,
+    ) -> Result<(), StateRefusal> {
+        let request =
+            json!({"action": "teardown", "state": state, "params": params, "values": values});
+        teardown(&self.sh, &request)
+            .map(|_| ())
+            .map_err(StateRefusal)
+    }
+
+    /// Whether a resource exists (in `scope`, when not empty).
+    pub fn probe(
+        &self,
+        resource: &str,
+        id: &str,
+        scope: &Map<String, Value>,
+    ) -> Result<bool, StateRefusal> {
+        let mut request = json!({"action": "probe", "resource": resource, "id": id});
+        if !scope.is_empty() {
+            request["scope"] = Value::Object(scope.clone());
+        }
+        let answer = probe(&self.sh, &request).map_err(StateRefusal)?;
+        Ok(answer
+            .get("exists")
+            .and_then(Value::as_bool)
+            .unwrap_or(false))
+    }
+}
+
 /// The service a request means: `params.service`, else the only service defining `state`.
 fn find_service<'a>(
     sh: &'a Shared,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use super::request::{self, BuildError, Built, CaseCredentials};
-use super::states::{StateError, StatesClient};
+use super::states::{ProviderStates, StateError, StatesClient};
 use super::transport::transport_error;
 use super::{Outcome, RunContext, Trial, TrialResult};
 use crate::case::model::{tags, AuthMode, CodeExpect, Expect, Format, Step, ValueCheck};
@@ -169,7 +169,7 @@ impl RunContext {
                 "not tagged `safe`, and the target does not allow destructive cases",
             ));
         }
-        if !case.given.is_empty() && self.target.states_url.is_none() {
+        if !case.given.is_empty() && !self.target.has_provider_states() {
             return Some(TrialEnd::skip(
                 "needs provider states; the target has no provider-state URL",
             ));
@@ -208,7 +208,7 @@ impl RunContext {
             Some(s) => {
                 let given = &self.suite.files[trial.file].file.cases[trial.case].given;
                 let remaining = self.deadline.saturating_duration_since(Instant::now());
-                let setting_up = self.set_up(s, &file.service, given, &mut state);
+                let setting_up = self.set_up(s.as_ref(), &file.service, given, &mut state);
                 tokio::time::timeout(remaining, setting_up)
                     .await
                     .unwrap_or_else(|_| Err(deadline_passed(started)))
@@ -217,7 +217,7 @@ impl RunContext {
         };
         let end = match set_up {
             Ok(()) => {
-                let steps = self.steps(trial, states.as_ref(), &mut state);
+                let steps = self.steps(trial, states.as_deref(), &mut state);
                 self.bounded(started, steps).await
             }
             Err(end) => end,
@@ -225,7 +225,7 @@ impl RunContext {
         let mut end = TrialEnd::of(end);
         // Teardown runs whatever happened before it, even after an interrupt.
         if let Some(states) = &states {
-            let failed = self.tear_down(states, &state.made).await;
+            let failed = self.tear_down(states.as_ref(), &state.made).await;
             if !failed.is_empty() {
                 end.outcome = Outcome::Fail;
                 end.failures.extend(failed);
@@ -234,15 +234,20 @@ impl RunContext {
         end
     }
 
-    /// The provider-state client of the run, bounded by its answer limit.
-    fn states_client(&self) -> Option<StatesClient<'_>> {
-        self.target.states_url.as_ref().map(|url| StatesClient {
+    /// The target's provider states: the ones it was given, else the HTTP client of its
+    /// provider-state URL, bounded by the run's answer limit.
+    fn states_client(&self) -> Option<Box<dyn ProviderStates + '_>> {
+        if let Some(states) = &self.target.provider_states {
+            return Some(Box::new(states.clone()));
+        }
+        let url = self.target.states_url.as_ref()?;
+        Some(Box::new(StatesClient {
             client: &self.client,
             url,
             timeout: self.target.request_timeout,
             max_answer_bytes: self.target.max_answer_bytes,
             redactor: &self.redactor,
-        })
+        }))
     }
 
     /// Runs the case's steps until they end, the run's deadline passes, or an interrupt's
@@ -282,7 +287,7 @@ impl RunContext {
     async fn steps(
         &self,
         trial: &Trial,
-        states: Option<&StatesClient<'_>>,
+        states: Option<&dyn ProviderStates>,
         state: &mut CaseState,
     ) -> StepEnd {
         let file = &self.suite.files[trial.file];
@@ -327,7 +332,7 @@ impl RunContext {
     /// Sets up each given state in order, recording what was made for teardown.
     async fn set_up(
         &self,
-        states: &StatesClient<'_>,
+        states: &dyn ProviderStates,
         service: &str,
         given: &[crate::case::model::Given],
         state: &mut CaseState,
@@ -377,7 +382,7 @@ impl RunContext {
     /// Tears the states down, last first, each bounded by the request timeout and all of them
     /// by the run's deadline (plus a short grace, so that a case stopped by the deadline still
     /// gets its teardown tried). Every failure is returned: it leaves resources behind.
-    async fn tear_down(&self, states: &StatesClient<'_>, made: &[MadeState]) -> Vec<Failure> {
+    async fn tear_down(&self, states: &dyn ProviderStates, made: &[MadeState]) -> Vec<Failure> {
         let until = self.deadline + TEARDOWN_GRACE;
         let mut failures = Vec::new();
         for (state, params, values) in made.iter().rev() {
@@ -654,7 +659,7 @@ struct StepContext<'a, 's> {
     target: &'a super::target::ServiceTarget,
     creds: &'a CaseCredentials,
     format: Option<Format>,
-    states: Option<&'a StatesClient<'s>>,
+    states: Option<&'a (dyn ProviderStates + 's)>,
 }
 
 /// The step's operation and its request, built and bound for the service's base URL; the
@@ -936,7 +941,7 @@ async fn run_probe(
     step: &Step,
     probe: &crate::case::model::Probe,
     vars: &Vars,
-    states: Option<&StatesClient<'_>>,
+    states: Option<&dyn ProviderStates>,
 ) -> StepEnd {
     let want = step.expect.exists;
     let Some(states) = states else {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::states::{ProviderStates, SharedStates};
 use crate::auth::Secret;
 use crate::diag::Diagnostic;
 use crate::located::Located;
@@ -48,6 +49,8 @@ pub struct Target {
     pub name: String,
     pub services: BTreeMap<String, ServiceTarget>,
     pub states_url: Option<url::Url>,
+    /// Provider states set up in-process, in place of `states_url`'s HTTP client.
+    pub provider_states: Option<SharedStates>,
     pub request_timeout: Duration,
     /// The whole run's time limit.
     pub deadline: Duration,
@@ -73,6 +76,18 @@ pub fn check_max_answer_bytes(n: u64) -> Result<usize, String> {
 }
 
 impl Target {
+    /// This target with its provider states set up by `states` (in-process) rather than
+    /// over HTTP at `states_url`.
+    pub fn with_provider_states(mut self, states: impl ProviderStates + 'static) -> Target {
+        self.provider_states = Some(SharedStates(std::sync::Arc::new(states)));
+        self
+    }
+
+    /// Whether cases that need provider states can run against this target.
+    pub fn has_provider_states(&self) -> bool {
+        self.provider_states.is_some() || self.states_url.is_some()
+    }
+
     /// Every secret of the target, for redaction.
     pub fn secrets(&self) -> Vec<String> {
         self.services
@@ -320,6 +335,7 @@ impl Target {
             name: path.display().to_string(),
             services,
             states_url,
+            provider_states: None,
             request_timeout: secs(file.timeout_seconds, "/timeout_seconds")?,
             deadline: secs(file.deadline_seconds, "/deadline_seconds")?,
             allow_destructive: file.allow_destructive,
@@ -369,6 +385,7 @@ impl Target {
             name: without_userinfo(&base_url),
             services: map,
             states_url,
+            provider_states: None,
             request_timeout: Duration::from_secs(10),
             deadline: Duration::from_secs(1800),
             allow_destructive: true,
