@@ -37,7 +37,10 @@ use crate::spec::Catalog;
 /// Whatever must live as long as the trials run (a server handle).
 pub type KeepAlive = Box<dyn std::any::Any + Send + Sync>;
 
-type TargetFuture = Pin<Box<dyn Future<Output = Result<(Target, KeepAlive), String>> + Send>>;
+/// Why the target did not start: any error (a `String` too).
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+type TargetFuture = Pin<Box<dyn Future<Output = Result<(Target, KeepAlive), StartError>> + Send>>;
 type TargetFactory = Box<dyn FnOnce() -> TargetFuture + Send>;
 
 struct Shared {
@@ -87,7 +90,7 @@ impl Harness {
     pub fn against<F, Fut>(mut self, start: F) -> Harness
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(Target, KeepAlive), String>> + Send + 'static,
+        Fut: Future<Output = Result<(Target, KeepAlive), StartError>> + Send + 'static,
     {
         self.factory = Some(Box::new(move || Box::pin(start())));
         self
@@ -98,9 +101,7 @@ impl Harness {
     pub fn against_embedded(self) -> Harness {
         let catalog = Arc::clone(&self.catalog);
         self.against(move || async move {
-            let (running, target) = crate::embedded::start(catalog)
-                .await
-                .map_err(|e| e.to_string())?;
+            let (running, target) = crate::embedded::start(catalog).await?;
             Ok((target, Box::new(running) as KeepAlive))
         })
     }
@@ -200,10 +201,12 @@ fn start(
         ),
         Some(f) => match runtime.block_on(f()) {
             Ok((target, keep)) => (
-                RunContext::new(catalog, suite, target).map(Arc::new),
+                RunContext::new(catalog, suite, target)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string()),
                 Some(keep),
             ),
-            Err(e) => (Err(e), None),
+            Err(e) => (Err(e.to_string()), None),
         },
     };
     Shared {

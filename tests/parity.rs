@@ -44,11 +44,10 @@ impl Shared {
         self.runtime.block_on(async {
             let (emulator, target) =
                 conform::embedded::start_with(config, &self.catalog).map_err(|e| e.to_string())?;
-            let ctx = Arc::new(RunContext::new(
-                Arc::clone(&self.catalog),
-                Arc::clone(&self.suite),
-                target,
-            )?);
+            let ctx = Arc::new(
+                RunContext::new(Arc::clone(&self.catalog), Arc::clone(&self.suite), target)
+                    .map_err(|e| e.to_string())?,
+            );
             let trials = run::plan(&self.catalog, &self.suite, &Selection::default());
             let recording = parity::record(&ctx, trials, JOBS).await;
             emulator.shutdown().await;

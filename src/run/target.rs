@@ -65,13 +65,16 @@ pub const DEFAULT_MAX_ANSWER_BYTES: usize = 1 << 20;
 /// a CI machine has.
 pub const MAX_MAX_ANSWER_BYTES: usize = 64 << 20;
 
+/// An answer-size limit out of range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be a number of bytes from 1 to {MAX_MAX_ANSWER_BYTES} (64 MiB)")]
+pub struct AnswerLimitError;
+
 /// Checks an answer-size limit given by a user.
-pub fn check_max_answer_bytes(n: u64) -> Result<usize, String> {
+pub fn check_max_answer_bytes(n: u64) -> Result<usize, AnswerLimitError> {
     match usize::try_from(n) {
         Ok(n) if (1..=MAX_MAX_ANSWER_BYTES).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "must be a number of bytes from 1 to {MAX_MAX_ANSWER_BYTES} (64 MiB)"
-        )),
+        _ => Err(AnswerLimitError),
     }
 }
 
@@ -340,8 +343,9 @@ impl Target {
             deadline: secs(file.deadline_seconds, "/deadline_seconds")?,
             allow_destructive: file.allow_destructive,
             max_answer_bytes: match file.max_answer_bytes {
-                Some(n) => check_max_answer_bytes(n)
-                    .map_err(|m| TargetError::File(doc.error_at("/max_answer_bytes", m)))?,
+                Some(n) => check_max_answer_bytes(n).map_err(|m| {
+                    TargetError::File(doc.error_at("/max_answer_bytes", m.to_string()))
+                })?,
                 None => DEFAULT_MAX_ANSWER_BYTES,
             },
         })
