@@ -6,6 +6,15 @@ use std::fmt;
 
 use crate::auth::Secret;
 
+/// What the signer works with for one case: the target's credentials, or those a provider
+/// state handed out.
+#[derive(Debug, Clone, Default)]
+pub struct CaseCredentials {
+    pub access_key_id: Option<String>,
+    pub secret: Option<Secret>,
+    pub token: Option<Secret>,
+}
+
 /// Credentials for one service. Debug never shows secrets.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceCredentials {

@@ -17,8 +17,8 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::answer::{
-    by_code, by_role, by_roles, failure, needs_filler, success_status, top_field, Answer,
-    AnswerContext, ErrorAnswer, Filler, FlatBody, Format, JSON_CONTENT_TYPE, XML_CONTENT_TYPE,
+    by_code, by_role, by_roles, failure, needs_filler, success_status, top_field, AnswerContext,
+    EmulatorAnswer, ErrorAnswer, Filler, FlatBody, Format, JSON_CONTENT_TYPE, XML_CONTENT_TYPE,
 };
 use super::params::check_all;
 use super::request::{decode_form, decode_pairs, first, random_chars, uuid, Incoming, LOWER_ALNUM};
@@ -446,7 +446,7 @@ fn finish(req: &Incoming, call: &Call<'_>, result: Result<Success, ErrorAnswer>)
         headers.push((h.clone(), call.request_id.clone()));
     }
     Handled {
-        answer: Answer {
+        answer: EmulatorAnswer {
             status,
             headers,
             body: bytes.into(),

@@ -10,14 +10,14 @@ use crate::spec::Service;
 
 /// The emulator's response before it goes out (and before the answer layer sees it).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
+pub struct EmulatorAnswer {
     pub status: u16,
     /// Header names as sent (`Content-Type`, `X-Request-Id`).
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
 
-impl Answer {
+impl EmulatorAnswer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -66,12 +66,12 @@ pub struct ErrorAnswer {
 
 /// Values a catalogue message may name as `{param}`, `{value}`, `{string_to_sign}`,
 /// `{action}`, `{method}`, `{path}`, `{state}`, `{status}`.
-pub type Vars<'a> = &'a [(&'a str, &'a str)];
+pub type MessageVars<'a> = &'a [(&'a str, &'a str)];
 
 /// Fills `{name}` placeholders (unknown ones stay), then each `%s` in turn with the values of
 /// `vars` in order (the catalogue's Alibaba messages use `%s`: the parameter name of
 /// `MissingParameter`, the string to sign of `SignatureDoesNotMatch`).
-pub fn render_message(template: &str, vars: Vars<'_>) -> String {
+pub fn render_message(template: &str, vars: MessageVars<'_>) -> String {
     if !template.contains('{') && !template.contains("%s") {
         return template.to_string();
     }
@@ -129,7 +129,7 @@ pub fn by_role(
     service: &Service,
     op: Option<&OperationSpec>,
     role: ErrorRole,
-    vars: Vars<'_>,
+    vars: MessageVars<'_>,
 ) -> ErrorAnswer {
     match service.error_for(op, role) {
         Some(e) => {
@@ -174,7 +174,7 @@ pub fn by_roles(
     service: &Service,
     op: Option<&OperationSpec>,
     roles: &[ErrorRole],
-    vars: Vars<'_>,
+    vars: MessageVars<'_>,
 ) -> ErrorAnswer {
     let role = roles
         .iter()
@@ -189,7 +189,7 @@ pub fn by_code(
     service: &Service,
     op: Option<&OperationSpec>,
     code: &str,
-    vars: Vars<'_>,
+    vars: MessageVars<'_>,
 ) -> ErrorAnswer {
     match service.error(op, code) {
         Some(e) => ErrorAnswer {

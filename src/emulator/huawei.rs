@@ -20,8 +20,8 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::answer::{
-    by_code, by_role, by_roles, failure, needs_filler, success_status, top_field, Answer,
-    AnswerContext, ErrorAnswer, Filler, FlatBody, Format, JSON_CONTENT_TYPE,
+    by_code, by_role, by_roles, failure, needs_filler, success_status, top_field, AnswerContext,
+    EmulatorAnswer, ErrorAnswer, Filler, FlatBody, Format, JSON_CONTENT_TYPE,
 };
 use super::params::{check_all, ParamProblem};
 use super::request::{decode_component, decode_pairs, first, hex32, Incoming};
@@ -435,7 +435,7 @@ fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {
         None => Vec::new(),
     };
     Handled {
-        answer: Answer {
+        answer: EmulatorAnswer {
             status,
             headers,
             body: bytes.into(),

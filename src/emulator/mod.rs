@@ -62,7 +62,7 @@ pub mod tenancy;
 mod tests;
 
 pub use crate::credentials::EmulatorCredentials;
-pub use answer::{Answer, AnswerContext, Format};
+pub use answer::{AnswerContext, EmulatorAnswer, Format};
 pub use log::{EmulatorEvent, EventSink};
 pub use provider_states::{EmulatorStates, StateRefusal};
 use request::Incoming;
@@ -72,7 +72,7 @@ use store::Store;
 pub const STATES_PATH: &str = "/__conform/provider-states";
 
 /// Rewrites an answer before it goes out (mutants).
-pub type AnswerLayer = Arc<dyn Fn(&AnswerContext, Answer) -> Answer + Send + Sync>;
+pub type AnswerLayer = Arc<dyn Fn(&AnswerContext, EmulatorAnswer) -> EmulatorAnswer + Send + Sync>;
 
 /// What an emulator runs on.
 #[derive(Clone)]
@@ -301,7 +301,7 @@ impl KeyStore for Keys<'_> {
 
 /// An answer with what it is for.
 struct Handled {
-    answer: Answer,
+    answer: EmulatorAnswer,
     ctx: AnswerContext,
 }
 
@@ -318,7 +318,7 @@ fn dispatch(sh: &Shared, req: &Incoming) -> Handled {
     }
     let request_id = request::uuid(false);
     Handled {
-        answer: Answer {
+        answer: EmulatorAnswer {
             status: 404,
             headers: vec![
                 ("Content-Type".into(), answer::JSON_CONTENT_TYPE.into()),
@@ -339,7 +339,7 @@ fn dispatch(sh: &Shared, req: &Incoming) -> Handled {
     }
 }
 
-fn into_response(answer: Answer) -> Response {
+fn into_response(answer: EmulatorAnswer) -> Response {
     let mut response = Response::new(Body::from(answer.body));
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

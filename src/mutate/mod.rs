@@ -12,13 +12,13 @@ use serde::Serialize;
 pub use catalogue::{generate, AnswerEdit, AnswerScope, Change, Mutant};
 
 use crate::case::Suite;
-use crate::emulator::{Answer, AnswerContext, AnswerLayer, EmulatorConfig};
+use crate::emulator::{AnswerContext, AnswerLayer, EmulatorAnswer, EmulatorConfig};
 use crate::run::{self, Outcome, RunContext, Selection};
 use crate::spec::Catalog;
 
 /// The answer layer that applies one edit to the answers in its scope.
 pub fn answer_layer(scope: AnswerScope, edit: AnswerEdit) -> AnswerLayer {
-    Arc::new(move |ctx: &AnswerContext, mut answer: Answer| {
+    Arc::new(move |ctx: &AnswerContext, mut answer: EmulatorAnswer| {
         let in_scope = ctx.service == scope.service
             && scope
                 .operation

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use super::request::CaseCredentials;
 use crate::auth::Secret;
+use crate::credentials::CaseCredentials;
 
 /// What a setup handed back.
 #[derive(Debug, Clone, Default)]
@@ -149,7 +149,7 @@ pub struct StatesClient<'a> {
 
 impl StatesClient<'_> {
     fn endpoint(&self) -> String {
-        super::target::without_userinfo(self.url)
+        super::transport::without_userinfo(self.url)
     }
 
     async fn post(&self, body: &Value) -> Result<Value, StateError> {

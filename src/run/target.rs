@@ -32,6 +32,7 @@ pub enum SigningMode {
     None,
 }
 
+pub use super::transport::without_userinfo;
 pub use crate::credentials::ServiceCredentials;
 
 #[derive(Debug, Clone)]
@@ -211,14 +212,6 @@ fn credentials_for(
         secret: lookup(entry_names.1.unwrap_or(sk), file).map(Secret::new),
         token: lookup(entry_names.2.unwrap_or(token), file).map(Secret::new),
     }
-}
-
-/// A URL as shown in output: never a user name or password it may carry.
-pub fn without_userinfo(url: &url::Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.to_string()
 }
 
 fn parse_url(s: &str, what: &str) -> Result<url::Url, String> {

@@ -1,5 +1,5 @@
-//! Words for a failed HTTP exchange, shared by the trial runner, the answer reader and the
-//! provider-state client.
+//! Words for a failed HTTP exchange and for a URL in output, shared by the trial runner, the
+//! answer reader, the target and the provider-state client.
 
 /// A transport error in words, without the URL's query (which may hold a signature).
 pub fn transport_error(e: &reqwest::Error) -> String {
@@ -23,4 +23,12 @@ pub fn transport_error(e: &reqwest::Error) -> String {
     } else {
         format!("{kind} ({detail})")
     }
+}
+
+/// A URL as shown in output: never a user name or password it may carry.
+pub fn without_userinfo(url: &url::Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
 }

@@ -553,7 +553,7 @@ fn check_rules(service: &Service, op: &Operation, diags: &mut Diagnostics) {
                 );
             }
         }
-        if let Outcome::Error(code) = &rule.then {
+        if let RuleOutcome::Error(code) = &rule.then {
             if service.error(Some(spec), code).is_none() {
                 diags.push(doc.error_at(
                     &format!("/rules/{i}/then/error"),

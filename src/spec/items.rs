@@ -342,7 +342,7 @@ fn protocol_items(service: &Service, op: &OperationSpec) -> Vec<(String, String,
 /// for each refusing rule that has a target to keep and for the authorization refusal, and
 /// `side-effect:success:<rule>` for each rule whose success removes something.
 pub fn behaviour_items(service: &Service, op: &OperationSpec) -> Vec<(String, String, String)> {
-    use crate::spec::model::{Effect, Outcome, OwnerScope};
+    use crate::spec::model::{Effect, OwnerScope, RuleOutcome};
     let mut out = Vec::new();
     let target = &op.target.resource;
     if let Some(a) = &op.authorization {
@@ -387,7 +387,7 @@ pub fn behaviour_items(service: &Service, op: &OperationSpec) -> Vec<(String, St
     }
     for rule in &op.rules {
         match &rule.then {
-            Outcome::Error(_) if !rule.when.contains_key("target") => out.push((
+            RuleOutcome::Error(_) if !rule.when.contains_key("target") => out.push((
                 format!("side-effect:refusal:{}", rule.id),
                 format!(
                     "refused under `{}`: the {target} and what goes with it stay",
@@ -395,16 +395,15 @@ pub fn behaviour_items(service: &Service, op: &OperationSpec) -> Vec<(String, St
                 ),
                 rule.source.clone(),
             )),
-            Outcome::Succeed(effects) if effects.iter().any(|e| *e != Effect::Nothing) => {
-                out.push((
+            RuleOutcome::Succeed(effects) if effects.iter().any(|e| *e != Effect::Nothing) => out
+                .push((
                     format!("side-effect:success:{}", rule.id),
                     format!(
                         "deleted under `{}`: everything that goes with it ({effects:?}) is gone",
                         rule.id
                     ),
                     rule.source.clone(),
-                ))
-            }
+                )),
             _ => {}
         }
     }
