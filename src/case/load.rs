@@ -451,7 +451,7 @@ impl CaseChecker<'_> {
                         "variable `{name}` is not set by a provider state or an earlier capture"
                     ),
                 ),
-                Err(msg) => self.err(pointer, msg),
+                Err(msg) => self.err(pointer, msg.into()),
             }
         }
     }
