@@ -17,7 +17,7 @@ use conform::spec::Catalog;
 const JOBS: usize = 16;
 
 async fn record(catalog: &Arc<Catalog>, suite: &Arc<Suite>) -> Vec<Snapshot> {
-    let (emulator, target) = conform::command::embedded::start(Arc::clone(catalog))
+    let (emulator, target) = conform::embedded::start(Arc::clone(catalog))
         .await
         .expect("the emulators start");
     let ctx = Arc::new(

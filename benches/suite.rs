@@ -48,7 +48,7 @@ fn one_size(n: usize) {
     let load = started.elapsed();
     drop(schemas);
     let (passed, elapsed) = runtime.block_on(async {
-        let (running, target) = conform::command::embedded::start(Arc::clone(&catalog))
+        let (running, target) = conform::embedded::start(Arc::clone(&catalog))
             .await
             .expect("emulators");
         let ctx = Arc::new(
@@ -112,7 +112,7 @@ fn main() {
         .expect("a runtime");
     runtime.block_on(async {
         let catalog = Arc::new(Catalog::bundled().expect("specs"));
-        let (running, _) = conform::command::embedded::start(catalog).await.expect("emulators");
+        let (running, _) = conform::embedded::start(catalog).await.expect("emulators");
         let url = running.running().base_url();
         let script = "wrk.method = \"DELETE\"\nwrk.path = \"/v3/tasks/0123456789012345678901234567890123456\"\nwrk.headers[\"X-Auth-Token\"] = \"conform-test-token\"\n";
         let out = tokio::task::spawn_blocking(move || common::wrk(&url, script, 5, 64)).await.expect("wrk task");

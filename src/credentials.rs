@@ -5,7 +5,35 @@
 use std::fmt;
 
 use crate::auth::Secret;
-use crate::run::target::ServiceCredentials;
+
+/// What the signer works with for one case: the target's credentials, or those a provider
+/// state handed out.
+#[derive(Debug, Clone, Default)]
+pub struct CaseCredentials {
+    pub access_key_id: Option<String>,
+    pub secret: Option<Secret>,
+    pub token: Option<Secret>,
+}
+
+/// Credentials for one service. Debug never shows secrets.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceCredentials {
+    pub access_key_id: Option<String>,
+    pub secret: Option<Secret>,
+    pub token: Option<Secret>,
+}
+
+impl ServiceCredentials {
+    /// The secret strings, for redaction.
+    pub fn secrets(&self) -> Vec<String> {
+        self.secret
+            .iter()
+            .chain(self.token.iter())
+            .map(|s| s.expose().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
 
 /// The credentials the emulators accept.
 ///

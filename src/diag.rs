@@ -7,6 +7,13 @@ pub mod render;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// A file's path (as shown in diagnostics) and text: what a diagnostic's source line is read from.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Pos {
@@ -213,7 +220,7 @@ impl Diagnostics {
         self.0.is_empty()
     }
     /// Keeps, in each diagnostic, the line it points at, from the file of the same path.
-    pub fn attach_sources(&mut self, files: &[crate::files::SourceFile]) {
+    pub fn attach_sources(&mut self, files: &[SourceFile]) {
         // Each file split into lines once: a file may have a problem on each of many lines.
         let mut lines: std::collections::HashMap<&Path, Vec<&str>> = Default::default();
         for d in &mut self.0 {

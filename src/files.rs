@@ -13,12 +13,7 @@ mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 }
 
-/// A file's path (as shown in diagnostics) and text.
-#[derive(Debug, Clone)]
-pub struct SourceFile {
-    pub path: PathBuf,
-    pub text: String,
-}
+pub use crate::diag::SourceFile;
 
 fn from_bundle(files: &[(&str, &str)]) -> Vec<SourceFile> {
     files

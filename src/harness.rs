@@ -28,13 +28,17 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use crate::case::Suite;
+use crate::diag::Diagnostics;
 use crate::run::{self, Outcome, RunContext, Selection, Target};
 use crate::spec::Catalog;
 
 /// Whatever must live as long as the trials run (a server handle).
 pub type KeepAlive = Box<dyn std::any::Any + Send + Sync>;
 
-type TargetFuture = Pin<Box<dyn Future<Output = Result<(Target, KeepAlive), String>> + Send>>;
+/// Why the target did not start: any error (a `String` too).
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+type TargetFuture = Pin<Box<dyn Future<Output = Result<(Target, KeepAlive), StartError>> + Send>>;
 type TargetFactory = Box<dyn FnOnce() -> TargetFuture + Send>;
 
 struct Shared {
@@ -50,6 +54,8 @@ pub struct Harness {
     factory: Option<TargetFactory>,
     /// Only the cases of these services are planned (all when None).
     services: Option<Vec<String>>,
+    /// Why the bundled specs or cases did not load: then the only trial fails saying so.
+    load_error: Option<Diagnostics>,
 }
 
 /// A server of yours, as [`Harness::against_server`] needs it: where it listens, its
@@ -64,10 +70,20 @@ pub struct Server {
 
 impl Harness {
     /// The specs and cases built into conform.
+    /// Should they not load (a broken build), the harness has one trial, which fails with
+    /// the diagnostics; [`Harness::try_bundled`] returns them instead.
     pub fn bundled() -> Harness {
-        let catalog = Catalog::bundled().unwrap_or_else(|d| fail_load(&d));
-        let suite = Suite::bundled(&catalog).unwrap_or_else(|d| fail_load(&d));
-        Harness::new(catalog, suite)
+        Harness::try_bundled().unwrap_or_else(|d| Harness {
+            load_error: Some(d),
+            ..Harness::new(Catalog::default(), Suite::default())
+        })
+    }
+
+    /// The specs and cases built into conform, or why they do not load.
+    pub fn try_bundled() -> Result<Harness, Diagnostics> {
+        let catalog = Catalog::bundled()?;
+        let suite = Suite::bundled(&catalog)?;
+        Ok(Harness::new(catalog, suite))
     }
 
     /// Your own specs and cases (e.g. extra cases for your server).
@@ -77,6 +93,7 @@ impl Harness {
             suite: Arc::new(suite),
             factory: None,
             services: None,
+            load_error: None,
         }
     }
 
@@ -119,7 +136,7 @@ impl Harness {
     pub fn against<F, Fut>(mut self, start: F) -> Harness
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(Target, KeepAlive), String>> + Send + 'static,
+        Fut: Future<Output = Result<(Target, KeepAlive), StartError>> + Send + 'static,
     {
         self.factory = Some(Box::new(move || Box::pin(start())));
         self
@@ -130,7 +147,7 @@ impl Harness {
     pub fn against_embedded(self) -> Harness {
         let catalog = Arc::clone(&self.catalog);
         self.against(move || async move {
-            let (running, target) = crate::command::embedded::start(catalog).await?;
+            let (running, target) = crate::embedded::start(catalog).await?;
             Ok((target, Box::new(running) as KeepAlive))
         })
     }
@@ -146,6 +163,15 @@ impl Harness {
 
     /// The libtest-mimic trials of `selection`.
     pub fn trials_of(self, selection: &Selection) -> Vec<libtest_mimic::Trial> {
+        if let Some(d) = self.load_error {
+            let message = format!(
+                "the bundled specs or cases do not load:\n{}",
+                crate::diag::render::render(&d, crate::diag::render::Color::Never)
+            );
+            return vec![libtest_mimic::Trial::test(LOAD_TRIAL, move || {
+                Err(message.into())
+            })];
+        }
         let mut planned = run::plan(&self.catalog, &self.suite, selection);
         if let Some(services) = &self.services {
             let files = &self.suite.files;
@@ -232,10 +258,12 @@ fn start(
         ),
         Some(f) => match runtime.block_on(f()) {
             Ok((target, keep)) => (
-                RunContext::new(catalog, suite, target).map(Arc::new),
+                RunContext::new(catalog, suite, target)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string()),
                 Some(keep),
             ),
-            Err(e) => (Err(e), None),
+            Err(e) => (Err(e.to_string()), None),
         },
     };
     Shared {
@@ -245,11 +273,8 @@ fn start(
     }
 }
 
-fn fail_load(d: &crate::diag::Diagnostics) -> ! {
-    use crate::diag::render::{color_wanted, render};
-    eprintln!("{}", render(d, color_wanted()));
-    std::process::exit(3)
-}
+/// The name of the one trial of a harness whose bundled specs or cases do not load.
+pub const LOAD_TRIAL: &str = "conform::load";
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,8 @@
 //!
 //! Pipeline: [`spec`] and [`case`] (models and loading) → [`run`] (HTTP, signing, provider
 //! states, scheduling) → [`check`] → [`report`]. The [`emulator`] stands apart and shares only
-//! [`spec`] and [`auth`].
+//! the model ([`spec`], [`auth`], [`credentials`]); [`embedded`] makes it a run target, and
+//! [`mutate`] runs the suite against its mutants. `tests/layers.rs` keeps this direction.
 //!
 //! The default feature `emulator` brings the [`emulator`], [`mutate`] and the commands built on
 //! them (`emulate`, `mutate`, the embedded target); without it the crate is the harness, the
@@ -16,6 +17,12 @@ pub mod command;
 pub mod coverage;
 pub mod credentials;
 pub mod diag;
+#[cfg(feature = "emulator")]
+pub mod embedded;
+/// Without the `emulator` feature there are no embedded emulators: a run needs a target.
+#[cfg(not(feature = "emulator"))]
+#[path = "embedded_none.rs"]
+pub mod embedded;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod files;

@@ -105,7 +105,7 @@ async fn connections_beyond_the_limit_are_closed_not_queued() {
 async fn a_state_with_the_empty_id_is_torn_down_so_a_second_run_does_not_skip() {
     let catalog = Arc::new(Catalog::bundled().unwrap());
     let suite = Arc::new(Suite::bundled(&catalog).unwrap());
-    let (emulator, target) = conform::command::embedded::start(Arc::clone(&catalog))
+    let (emulator, target) = conform::embedded::start(Arc::clone(&catalog))
         .await
         .unwrap();
     let selection = Selection {

@@ -27,15 +27,17 @@ impl Shared {
         self.baseline
             .get_or_init(|| {
                 let config = conform::emulator::EmulatorConfig::new(Arc::clone(&self.catalog));
-                self.runtime.block_on(mutate::failing_trials(
-                    &self.catalog,
-                    &self.suite,
-                    config,
-                    JOBS,
-                ))
+                self.runtime
+                    .block_on(mutate::failing_trials(
+                        &self.catalog,
+                        &self.suite,
+                        config,
+                        JOBS,
+                    ))
+                    .map_err(|e| e.to_string())
             })
             .as_ref()
-            .map_err(|e| Failed::from(e.clone()))
+            .map_err(|e| Failed::from(e.to_string()))
     }
 
     fn caught_by(&self, i: usize) -> Result<&Vec<String>, Failed> {

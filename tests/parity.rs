@@ -42,12 +42,12 @@ struct Recorded {
 impl Shared {
     fn record(&self, config: EmulatorConfig) -> Result<Recorded, String> {
         self.runtime.block_on(async {
-            let (emulator, target) = conform::command::embedded::start_with(config, &self.catalog)?;
-            let ctx = Arc::new(RunContext::new(
-                Arc::clone(&self.catalog),
-                Arc::clone(&self.suite),
-                target,
-            )?);
+            let (emulator, target) =
+                conform::embedded::start_with(config, &self.catalog).map_err(|e| e.to_string())?;
+            let ctx = Arc::new(
+                RunContext::new(Arc::clone(&self.catalog), Arc::clone(&self.suite), target)
+                    .map_err(|e| e.to_string())?,
+            );
             let trials = run::plan(&self.catalog, &self.suite, &Selection::default());
             let recording = parity::record(&ctx, trials, JOBS).await;
             emulator.shutdown().await;

@@ -152,6 +152,7 @@ fn target(base: &str) -> Target {
         name: "wrong".into(),
         services,
         states_url: None,
+        provider_states: None,
         request_timeout: Duration::from_millis(400),
         deadline: Duration::from_secs(60),
         allow_destructive: false,

@@ -350,7 +350,7 @@ fn is_kebab(name: &str) -> bool {
 fn check_file(catalog: &Catalog, f: &LoadedFile, indices: &[usize], diags: &mut Diagnostics) {
     let service = catalog.service(&f.service).expect("checked by the caller");
     // The ids a case may name in `covers`, once per file.
-    let declared: BTreeSet<String> = crate::coverage::items_of(
+    let declared: BTreeSet<String> = crate::spec::items::items_of(
         service,
         catalog.operation(&f.service, &f.operation).map(|o| &o.spec),
     )
@@ -624,7 +624,7 @@ impl CaseChecker<'_> {
                     ),
                     (name, known.iter().map(String::as_str)),
                 ),
-                Err(msg) => self.err(pointer, msg),
+                Err(msg) => self.err(pointer, msg.into()),
             }
         }
     }

@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// The answer formats: a spec-model type, named here too because cases choose them.
+pub use crate::spec::model::Format;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
@@ -45,22 +48,6 @@ pub struct Case {
     /// Follow-up steps, in order, after the first one passed.
     #[serde(default)]
     pub then: Vec<NamedStep>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Json,
-    Xml,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Xml => "xml",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -29,24 +29,36 @@ pub fn names(template: &str) -> Vec<&str> {
     out
 }
 
+/// Why a template cannot be filled: an unset variable, an unclosed `${`, a bad `unique:` length.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TemplateError(pub String);
+
+/// The message alone, where a failure or diagnostic takes text.
+impl From<TemplateError> for String {
+    fn from(e: TemplateError) -> String {
+        e.0
+    }
+}
+
 /// The longest `${unique:N}`: longer than any id limit the APIs document (lint refuses more).
 pub const MAX_UNIQUE: usize = 4096;
 
 /// The length of a `unique:N` name, checked against [`MAX_UNIQUE`].
-fn unique_length(name: &str, n: &str) -> Result<usize, String> {
+fn unique_length(name: &str, n: &str) -> Result<usize, TemplateError> {
     match n.parse::<u64>() {
         Ok(len) if len <= MAX_UNIQUE as u64 => Ok(len as usize),
-        Ok(_) => Err(format!(
+        Ok(_) => Err(TemplateError(format!(
             "`${{{name}}}`: the length after `unique:` is at most {MAX_UNIQUE}"
-        )),
-        Err(_) => Err(format!(
+        ))),
+        Err(_) => Err(TemplateError(format!(
             "`${{{name}}}`: the length after `unique:` must be a whole number"
-        )),
+        ))),
     }
 }
 
 /// Whether a variable name is a builtin; `Err` for a malformed or too long `unique:` length.
-pub fn is_builtin(name: &str) -> Result<bool, String> {
+pub fn is_builtin(name: &str) -> Result<bool, TemplateError> {
     if name == "unique" {
         return Ok(true);
     }
@@ -68,7 +80,7 @@ pub fn unique(len: usize) -> String {
 
 /// Fills a template. A template that is exactly one variable keeps the variable's JSON type
 /// (so `Force: ${force}` can be a boolean); otherwise values are spliced in as text.
-pub fn render_value(template: &Value, vars: &Vars) -> Result<Value, String> {
+pub fn render_value(template: &Value, vars: &Vars) -> Result<Value, TemplateError> {
     match template {
         Value::String(s) => {
             let refs = names(s);
@@ -94,14 +106,14 @@ pub fn render_value(template: &Value, vars: &Vars) -> Result<Value, String> {
 }
 
 /// Fills a string template.
-pub fn render(template: &str, vars: &Vars) -> Result<String, String> {
+pub fn render(template: &str, vars: &Vars) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
-            return Err(format!("unclosed `${{` in `{template}`"));
+            return Err(TemplateError(format!("unclosed `${{` in `{template}`")));
         };
         out.push_str(&text_of(&lookup(&after[..end], vars)?));
         rest = &after[end + 1..];
@@ -110,7 +122,7 @@ pub fn render(template: &str, vars: &Vars) -> Result<String, String> {
     Ok(out)
 }
 
-fn lookup(name: &str, vars: &Vars) -> Result<Value, String> {
+fn lookup(name: &str, vars: &Vars) -> Result<Value, TemplateError> {
     if name == "unique" {
         return Ok(Value::String(unique(32)));
     }
@@ -119,7 +131,7 @@ fn lookup(name: &str, vars: &Vars) -> Result<Value, String> {
     }
     vars.get(name)
         .cloned()
-        .ok_or_else(|| format!("variable `{name}` is not set"))
+        .ok_or_else(|| TemplateError(format!("variable `{name}` is not set")))
 }
 
 /// A value as it goes into a URL, header or text.
@@ -147,7 +159,7 @@ mod tests {
         assert_eq!(render_value(&json!("${x}x"), &vars).unwrap(), json!("s-1x"));
         assert_eq!(render("${unique:37}", &vars).unwrap().len(), 37);
         assert_eq!(render("${unique:0}", &vars).unwrap(), "");
-        assert!(render("${nope}", &vars).unwrap_err().contains("`nope`"));
+        assert!(render("${nope}", &vars).unwrap_err().0.contains("`nope`"));
         assert!(is_builtin("unique:x").is_err());
         assert_eq!(render("${unique:4096}", &vars).unwrap().len(), 4096);
         for huge in [
@@ -157,8 +169,8 @@ mod tests {
             "unique:99999999999999999999999",
         ] {
             assert!(
-                is_builtin(huge).unwrap_err().contains("at most 4096")
-                    || is_builtin(huge).unwrap_err().contains("whole number"),
+                is_builtin(huge).unwrap_err().0.contains("at most 4096")
+                    || is_builtin(huge).unwrap_err().0.contains("whole number"),
                 "{huge}"
             );
             assert!(render(&format!("${{{huge}}}"), &vars).is_err(), "{huge}");

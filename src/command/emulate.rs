@@ -1,6 +1,7 @@
 //! `conform emulate`: the built-in emulators as a standalone server until Ctrl-C.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use super::{ExitCode, Sources};
 use crate::emulator::{serve_standalone_on, EmulatorCredentials};
@@ -23,6 +24,7 @@ pub fn emulate(sources: &Sources, host: IpAddr, port: u16, services: &[String]) 
         addr,
         services,
         EmulatorCredentials::default(),
+        Arc::new(|event| eprintln!("{event}")),
     )) {
         Ok(()) => ExitCode::Ok,
         Err(e) => {

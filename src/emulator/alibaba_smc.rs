@@ -17,13 +17,13 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::answer::{
-    by_code, by_role, by_roles, needs_filler, top_field, Answer, AnswerContext, ErrorAnswer,
-    Filler, FlatBody, Format,
+    by_code, by_role, by_roles, failure, needs_filler, success_status, top_field, AnswerContext,
+    EmulatorAnswer, ErrorAnswer, Filler, FlatBody, Format, JSON_CONTENT_TYPE, XML_CONTENT_TYPE,
 };
 use super::params::check_all;
-use super::provider_states::{Made, Setup};
 use super::request::{decode_form, decode_pairs, first, random_chars, uuid, Incoming, LOWER_ALNUM};
 use super::rules::{apply_refusal_leaks, decide_in, Decision};
+use super::service_emulator::{Made, ServiceEmulator, Setup};
 use super::store::Record;
 use super::tenancy::{lacks_permission, Caller};
 use super::{Handled, Keys, Shared};
@@ -32,9 +32,6 @@ use crate::spec::model::{
     ErrorRole, OperationSpec, ParamIn, SignedPart, Signing, SigningScheme, AUTHORIZATION_REFUSAL,
 };
 use crate::spec::Service;
-
-pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
-pub const XML_CONTENT_TYPE: &str = "text/xml;charset=utf-8";
 
 /// Where a request stands while it is checked.
 struct Call<'a> {
@@ -252,25 +249,6 @@ fn process<'a>(
     }
 }
 
-/// The catalogue's error for a resource marked to fail with `status`.
-pub(super) fn failure(service: &Service, op: &OperationSpec, status: u16) -> ErrorAnswer {
-    let role = if status == 503 {
-        ErrorRole::ServiceUnavailable
-    } else {
-        ErrorRole::InternalError
-    };
-    by_role(service, Some(op), role, &[("status", &status.to_string())])
-}
-
-/// The first 2xx status the operation lists (200 when it lists none).
-pub(super) fn success_status(op: &OperationSpec) -> u16 {
-    op.responses
-        .iter()
-        .map(|r| r.status)
-        .find(|s| (200..300).contains(s))
-        .unwrap_or(200)
-}
-
 fn authenticate(
     sh: &Shared,
     req: &Incoming,
@@ -318,11 +296,7 @@ fn authenticate(
 fn claimed_key(req: &Incoming, params: &[(String, String)]) -> Option<String> {
     first(params, "AccessKeyId")
         .map(str::to_string)
-        .or_else(|| {
-            req.header("authorization")
-                .and_then(|a| a.split("Credential=").nth(1))
-                .map(|rest| rest.split(',').next().unwrap_or("").trim().to_string())
-        })
+        .or_else(|| req.authorization_field("Credential="))
 }
 
 fn alibaba_keys(sh: &Shared) -> Keys<'_> {
@@ -472,7 +446,7 @@ fn finish(req: &Incoming, call: &Call<'_>, result: Result<Success, ErrorAnswer>)
         headers.push((h.clone(), call.request_id.clone()));
     }
     Handled {
-        answer: Answer {
+        answer: EmulatorAnswer {
             status,
             headers,
             body: bytes.into(),
@@ -593,10 +567,23 @@ fn fresh(prefix: &str) -> String {
     format!("{prefix}{}", random_chars(LOWER_ALNUM, 17))
 }
 
+/// Alibaba Cloud SMC: its provider states.
+pub(super) struct AlibabaSmc;
+
+impl ServiceEmulator for AlibabaSmc {
+    fn service(&self) -> &'static str {
+        "alibaba-smc"
+    }
+
+    fn setup_state(&self, setup: &Setup<'_>) -> Result<Made, String> {
+        setup_state(setup)
+    }
+}
+
 /// Sets up an SMC provider state (see the spec's `provider_states`): source servers with a
 /// `State`, replication jobs with a `Status` using a source and owning an intermediate
 /// instance, and resources marked to fail.
-pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
+fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
     let mut made = Made::default();
     let source = |made: &mut Made, state: &str| -> String {
         let id = fresh("s-");

@@ -1,25 +1,23 @@
 //! Answers before they go out, error lookup in the catalogue, and bodies shaped by the spec's
 //! schemas.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-pub use crate::case::model::Format;
+pub use crate::spec::model::Format;
 use crate::spec::model::{ErrorRole, OperationSpec};
 use crate::spec::Service;
 
 /// The emulator's response before it goes out (and before the answer layer sees it).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
+pub struct EmulatorAnswer {
     pub status: u16,
     /// Header names as sent (`Content-Type`, `X-Request-Id`).
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
 
-impl Answer {
+impl EmulatorAnswer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -68,12 +66,12 @@ pub struct ErrorAnswer {
 
 /// Values a catalogue message may name as `{param}`, `{value}`, `{string_to_sign}`,
 /// `{action}`, `{method}`, `{path}`, `{state}`, `{status}`.
-pub type Vars<'a> = &'a [(&'a str, &'a str)];
+pub type MessageVars<'a> = &'a [(&'a str, &'a str)];
 
 /// Fills `{name}` placeholders (unknown ones stay), then each `%s` in turn with the values of
 /// `vars` in order (the catalogue's Alibaba messages use `%s`: the parameter name of
 /// `MissingParameter`, the string to sign of `SignatureDoesNotMatch`).
-pub fn render_message(template: &str, vars: Vars<'_>) -> String {
+pub fn render_message(template: &str, vars: MessageVars<'_>) -> String {
     if !template.contains('{') && !template.contains("%s") {
         return template.to_string();
     }
@@ -121,16 +119,17 @@ fn role_name(role: ErrorRole) -> String {
         .unwrap_or_else(|| format!("{role:?}"))
 }
 
-static WARNED_MISSING_ROLE: AtomicBool = AtomicBool::new(false);
+/// How the code of a stand-in error begins (`Emulator.<role>`): the spec has no error for it.
+pub const STAND_IN_PREFIX: &str = "Emulator.";
 
 /// The catalogue's error for a situation (operation first, then service). A catalogue without
-/// one gets a stand-in `Emulator.<role>` error with a plausible status, and a warning on stderr
-/// the first time: that is a gap in the spec data.
+/// one gets a stand-in `Emulator.<role>` error with a plausible status (the server reports the
+/// first one to its event sink): that is a gap in the spec data.
 pub fn by_role(
     service: &Service,
     op: Option<&OperationSpec>,
     role: ErrorRole,
-    vars: Vars<'_>,
+    vars: MessageVars<'_>,
 ) -> ErrorAnswer {
     match service.error_for(op, role) {
         Some(e) => {
@@ -155,26 +154,17 @@ pub fn by_role(
                 role: Some(role),
             }
         }
-        None => {
-            if !WARNED_MISSING_ROLE.swap(true, Ordering::Relaxed) {
-                eprintln!(
-                    "conform emulator: the spec of `{}` has no error with role `{}`; answering a stand-in (further gaps are not reported)",
-                    service.name(),
-                    role_name(role)
-                );
-            }
-            ErrorAnswer {
-                status: default_status(role),
-                code: format!("Emulator.{}", role_name(role)),
-                message: format!(
-                    "no error with role `{}` in the spec of {}",
-                    role_name(role),
-                    service.name()
-                ),
-                schema: None,
-                role: Some(role),
-            }
-        }
+        None => ErrorAnswer {
+            status: default_status(role),
+            code: format!("{STAND_IN_PREFIX}{}", role_name(role)),
+            message: format!(
+                "no error with role `{}` in the spec of {}",
+                role_name(role),
+                service.name()
+            ),
+            schema: None,
+            role: Some(role),
+        },
     }
 }
 
@@ -184,7 +174,7 @@ pub fn by_roles(
     service: &Service,
     op: Option<&OperationSpec>,
     roles: &[ErrorRole],
-    vars: Vars<'_>,
+    vars: MessageVars<'_>,
 ) -> ErrorAnswer {
     let role = roles
         .iter()
@@ -199,7 +189,7 @@ pub fn by_code(
     service: &Service,
     op: Option<&OperationSpec>,
     code: &str,
-    vars: Vars<'_>,
+    vars: MessageVars<'_>,
 ) -> ErrorAnswer {
     match service.error(op, code) {
         Some(e) => ErrorAnswer {
@@ -574,6 +564,30 @@ impl FlatBody<'_> {
         out.push('>');
         out
     }
+}
+
+/// The Content-Type of a JSON answer (both vendor families), unless the spec says otherwise.
+pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
+/// The Content-Type of an XML answer, unless the spec says otherwise.
+pub const XML_CONTENT_TYPE: &str = "text/xml;charset=utf-8";
+
+/// The catalogue's error for a resource marked to fail with `status`.
+pub fn failure(service: &Service, op: &OperationSpec, status: u16) -> ErrorAnswer {
+    let role = if status == 503 {
+        ErrorRole::ServiceUnavailable
+    } else {
+        ErrorRole::InternalError
+    };
+    by_role(service, Some(op), role, &[("status", &status.to_string())])
+}
+
+/// The first 2xx status the operation lists (200 when it lists none).
+pub fn success_status(op: &OperationSpec) -> u16 {
+    op.responses
+        .iter()
+        .map(|r| r.status)
+        .find(|s| (200..300).contains(s))
+        .unwrap_or(200)
 }
 
 #[cfg(test)]

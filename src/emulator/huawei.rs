@@ -20,8 +20,8 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::answer::{
-    by_code, by_role, by_roles, needs_filler, top_field, Answer, AnswerContext, ErrorAnswer,
-    Filler, FlatBody, Format,
+    by_code, by_role, by_roles, failure, needs_filler, success_status, top_field, AnswerContext,
+    EmulatorAnswer, ErrorAnswer, Filler, FlatBody, Format, JSON_CONTENT_TYPE,
 };
 use super::params::{check_all, ParamProblem};
 use super::request::{decode_component, decode_pairs, first, hex32, Incoming};
@@ -34,8 +34,6 @@ use crate::spec::model::{
     AUTHORIZATION_REFUSAL,
 };
 use crate::spec::Service;
-
-pub const JSON_CONTENT_TYPE: &str = "application/json;charset=utf-8";
 
 /// Where the routing of a request ended.
 enum Routed<'a> {
@@ -213,10 +211,10 @@ fn process(
     );
     let decision = decide_in(&sh.store, &service.spec, op, target_id, &typed, &who);
     match decision {
-        Err(status) => Err(super::alibaba_smc::failure(service, op, status)),
+        Err(status) => Err(failure(service, op, status)),
         Ok(Decision::Error { code, .. }) => Err(by_code(service, Some(op), &code, &[])),
         Ok(Decision::NoRule) => Err(by_role(service, Some(op), ErrorRole::InternalError, &[])),
-        Ok(Decision::Success { .. }) => Ok(super::alibaba_smc::success_status(op)),
+        Ok(Decision::Success { .. }) => Ok(success_status(op)),
     }
 }
 
@@ -296,9 +294,7 @@ fn authenticate(
 
 /// The access key an AK/SK request names (`Access=`), unverified.
 fn claimed_key(req: &Incoming) -> Option<String> {
-    req.header("authorization")
-        .and_then(|a| a.split("Access=").nth(1))
-        .map(|rest| rest.split(',').next().unwrap_or("").trim().to_string())
+    req.authorization_field("Access=")
 }
 
 /// The caller a token stands for (`Some(None)`: the configured token), `None` when invalid.
@@ -439,7 +435,7 @@ fn finish(call: &Call<'_>, result: Result<u16, ErrorAnswer>) -> Handled {
         None => Vec::new(),
     };
     Handled {
-        answer: Answer {
+        answer: EmulatorAnswer {
             status,
             headers,
             body: bytes.into(),

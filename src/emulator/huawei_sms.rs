@@ -4,15 +4,28 @@
 //! A migration task carries the attributes `source_state` (the source server's state) and
 //! `agent_connected` (whether the source's agent is connected), which the spec's rules read.
 
-use super::provider_states::{Made, Setup};
 use super::request::{random_chars, uuid, LOWER_ALNUM};
+use super::service_emulator::{Made, ServiceEmulator, Setup};
 use super::store::Record;
 
 pub const MIGRATION_TASK: &str = "migration_task";
 
+/// Huawei Cloud SMS: its provider states.
+pub(super) struct HuaweiSms;
+
+impl ServiceEmulator for HuaweiSms {
+    fn service(&self) -> &'static str {
+        "huawei-sms"
+    }
+
+    fn setup_state(&self, setup: &Setup<'_>) -> Result<Made, String> {
+        setup_state(setup)
+    }
+}
+
 /// `migration task exists` {source_state, agent_connected, id_length?} → {task_id}: a UUID, or
 /// a fresh id of exactly `id_length` characters (0 gives the empty id); `service fails` {status} → {task_id} marked to fail.
-pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
+fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
     s.require_resource(MIGRATION_TASK)?;
     let mut made = Made::default();
     match s.state.name.as_str() {

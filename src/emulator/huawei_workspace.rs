@@ -3,17 +3,30 @@
 //! success, a malformed JSON body a 400, the 200 body `{"job_id": …}` from the response schema);
 //! this file sets up its provider states.
 
-use super::provider_states::{Made, Setup};
 use super::request::{hex32, uuid};
+use super::service_emulator::{Made, ServiceEmulator, Setup};
 use super::store::Record;
 
 pub const PROJECT: &str = "project";
 pub const APP_SERVER: &str = "app_server";
 
+/// Huawei Cloud Workspace: its provider states.
+pub(super) struct HuaweiWorkspace;
+
+impl ServiceEmulator for HuaweiWorkspace {
+    fn service(&self) -> &'static str {
+        "huawei-workspace"
+    }
+
+    fn setup_state(&self, setup: &Setup<'_>) -> Result<Made, String> {
+        setup_state(setup)
+    }
+}
+
 /// `app server exists` {locked?} → {project_id, server_id}; `service fails` {status} → the same,
 /// the server marked to fail; `another project exists` → {other_project_id}, a project alone. Each setup makes a fresh project (32 hex digits, as Huawei
 /// project ids are) and a server (UUID) in it.
-pub(super) fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
+fn setup_state(s: &Setup<'_>) -> Result<Made, String> {
     s.require_resource(APP_SERVER)?;
     let mut made = Made::default();
     if s.state.name == "another project exists" {

@@ -23,6 +23,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,21 +44,27 @@ use crate::spec::{Catalog, Service};
 
 mod alibaba_smc;
 pub mod answer;
+pub mod embedded;
 mod huawei;
 mod huawei_sms;
 mod huawei_workspace;
+pub mod log;
 mod params;
 mod provider_states;
 pub mod request;
 pub mod rules;
 pub mod server;
+mod service_emulator;
+mod services;
 pub mod store;
 pub mod tenancy;
 #[cfg(test)]
 mod tests;
 
 pub use crate::credentials::EmulatorCredentials;
-pub use answer::{Answer, AnswerContext, Format};
+pub use answer::{AnswerContext, EmulatorAnswer, Format};
+pub use log::{EmulatorEvent, EventSink};
+pub use provider_states::{EmulatorStates, StateRefusal};
 use request::Incoming;
 use store::Store;
 
@@ -65,7 +72,7 @@ use store::Store;
 pub const STATES_PATH: &str = "/__conform/provider-states";
 
 /// Rewrites an answer before it goes out (mutants).
-pub type AnswerLayer = Arc<dyn Fn(&AnswerContext, Answer) -> Answer + Send + Sync>;
+pub type AnswerLayer = Arc<dyn Fn(&AnswerContext, EmulatorAnswer) -> EmulatorAnswer + Send + Sync>;
 
 /// What an emulator runs on.
 #[derive(Clone)]
@@ -75,8 +82,9 @@ pub struct EmulatorConfig {
     pub credentials: EmulatorCredentials,
     /// Applied to every answer of the emulated APIs (not to the provider-state endpoint).
     pub answer_layer: Option<AnswerLayer>,
-    /// One line per request on stderr: method, path, status, service/operation, duration.
-    pub log: bool,
+    /// Receives an event per request (method, path, status, service/operation, duration),
+    /// per provider-state request, and the first gap in the spec's errors. None: silent.
+    pub on_event: Option<EventSink>,
     /// Timeouts and the connection limit of the server.
     pub limits: server::ServerLimits,
 }
@@ -87,7 +95,7 @@ impl EmulatorConfig {
             catalog,
             credentials: EmulatorCredentials::default(),
             answer_layer: None,
-            log: false,
+            on_event: None,
             limits: server::ServerLimits::default(),
         }
     }
@@ -115,7 +123,7 @@ impl fmt::Debug for EmulatorConfig {
             )
             .field("credentials", &self.credentials)
             .field("answer_layer", &self.answer_layer.is_some())
-            .field("log", &self.log)
+            .field("on_event", &self.on_event.is_some())
             .finish()
     }
 }
@@ -201,7 +209,9 @@ struct Shared {
     catalog: Arc<Catalog>,
     creds: EmulatorCredentials,
     layer: Option<AnswerLayer>,
-    log: bool,
+    on_event: Option<EventSink>,
+    /// Whether a stand-in error was reported already (once per emulator).
+    reported_missing_role: AtomicBool,
     store: Store,
     nonces: NonceCache,
     routes: Routes,
@@ -215,7 +225,8 @@ impl Shared {
             catalog: config.catalog,
             creds: config.credentials,
             layer: config.answer_layer,
-            log: config.log,
+            on_event: config.on_event,
+            reported_missing_role: AtomicBool::new(false),
             body_read_timeout: config.limits.body_read_timeout,
             store: Store::new(),
             nonces: NonceCache::default(),
@@ -224,6 +235,31 @@ impl Shared {
 
     fn service(&self, name: &str) -> Option<&Service> {
         self.catalog.service(name)
+    }
+
+    /// Hands an event to the sink, if there is one (the event is made only then).
+    fn emit(&self, event: impl FnOnce() -> EmulatorEvent) {
+        if let Some(sink) = &self.on_event {
+            sink(&event());
+        }
+    }
+
+    /// Reports the first stand-in error (the spec has no error for a role).
+    fn note_stand_in(&self, ctx: &AnswerContext) {
+        let stand_in = ctx
+            .error_code
+            .as_deref()
+            .is_some_and(|c| c.starts_with(answer::STAND_IN_PREFIX));
+        if stand_in
+            && self.on_event.is_some()
+            && !self.reported_missing_role.swap(true, Ordering::Relaxed)
+        {
+            let role = ctx.error_code.as_deref().unwrap_or_default();
+            self.emit(|| EmulatorEvent::MissingErrorRole {
+                service: ctx.service.clone(),
+                role: role[answer::STAND_IN_PREFIX.len()..].to_string(),
+            });
+        }
     }
 
     /// The nonce memory a scheme's verifier uses: none when the spec says it has no nonce.
@@ -265,7 +301,7 @@ impl KeyStore for Keys<'_> {
 
 /// An answer with what it is for.
 struct Handled {
-    answer: Answer,
+    answer: EmulatorAnswer,
     ctx: AnswerContext,
 }
 
@@ -282,13 +318,10 @@ fn dispatch(sh: &Shared, req: &Incoming) -> Handled {
     }
     let request_id = request::uuid(false);
     Handled {
-        answer: Answer {
+        answer: EmulatorAnswer {
             status: 404,
             headers: vec![
-                (
-                    "Content-Type".into(),
-                    "application/json;charset=utf-8".into(),
-                ),
+                ("Content-Type".into(), answer::JSON_CONTENT_TYPE.into()),
                 ("X-Request-Id".into(), request_id.clone()),
             ],
             body: serde_json::to_vec(&serde_json::json!({"error": "no service is emulated"}))
@@ -306,7 +339,7 @@ fn dispatch(sh: &Shared, req: &Incoming) -> Handled {
     }
 }
 
-fn into_response(answer: Answer) -> Response {
+fn into_response(answer: EmulatorAnswer) -> Response {
     let mut response = Response::new(Body::from(answer.body));
     *response.status_mut() =
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -338,36 +371,21 @@ async fn serve_api(State(sh): State<Arc<Shared>>, req: axum::extract::Request) -
     if let Some(layer) = &sh.layer {
         answer = layer(&ctx, answer);
     }
-    if sh.log {
-        log_line(
-            incoming.method(),
-            incoming.path(),
-            answer.status,
-            &ctx,
-            started.elapsed(),
-        );
-    }
+    sh.note_stand_in(&ctx);
+    sh.emit(|| answered(&incoming, answer.status, &ctx, started.elapsed()));
     into_response(answer)
 }
 
-fn log_line(method: &str, path: &str, status: u16, ctx: &AnswerContext, took: Duration) {
-    let service = if ctx.service.is_empty() {
-        "-"
-    } else {
-        &ctx.service
-    };
-    let operation = ctx.operation.as_deref().unwrap_or("-");
-    let code = ctx
-        .error_code
-        .as_deref()
-        .map(|c| format!(" {c}"))
-        .unwrap_or_default();
-    // The path only: query strings carry access key ids and signatures.
-    let path: String = path.chars().take(200).collect();
-    eprintln!(
-        "{method} {path} {status}{code} {service}/{operation} {:.1}ms",
-        took.as_secs_f64() * 1000.0
-    );
+fn answered(req: &Incoming, status: u16, ctx: &AnswerContext, took: Duration) -> EmulatorEvent {
+    EmulatorEvent::Answered {
+        method: req.method().to_string(),
+        path: req.path().chars().take(200).collect(),
+        status,
+        error_code: ctx.error_code.clone(),
+        service: Some(ctx.service.clone()).filter(|s| !s.is_empty()),
+        operation: ctx.operation.clone(),
+        took,
+    }
 }
 
 /// The emulators' router: provider states at [`STATES_PATH`], everything else to the APIs.
@@ -429,6 +447,11 @@ impl RunningEmulator {
         format!("{}{STATES_PATH}", self.base_url())
     }
 
+    /// Its provider states, set up in-process (what [`STATES_PATH`] serves over HTTP).
+    pub fn provider_states(&self) -> EmulatorStates {
+        EmulatorStates::new(Arc::clone(&self.shared))
+    }
+
     /// The emulator's store (for tests and diagnostics).
     pub fn store(&self) -> &Store {
         &self.shared.store
@@ -466,8 +489,22 @@ impl fmt::Debug for RunningEmulator {
     }
 }
 
+/// Why `conform emulate` cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("unknown service `{name}`; the specs define: {known}")]
+    UnknownService { name: String, known: String },
+    #[error("the bundled specs do not load:\n{0}")]
+    Specs(Diagnostics),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
 /// The catalogue restricted to `services` (all when empty); unknown names are an error.
-pub fn select_services(catalog: &Catalog, services: &[String]) -> anyhow::Result<Catalog> {
+pub fn select_services(catalog: &Catalog, services: &[String]) -> Result<Catalog, ServeError> {
     if services.is_empty() {
         return Ok(catalog.clone());
     }
@@ -477,41 +514,34 @@ pub fn select_services(catalog: &Catalog, services: &[String]) -> anyhow::Result
         sources: catalog.sources.clone(),
     };
     for name in services {
-        match catalog.services.get(name) {
-            Some(s) => {
-                selected.services.insert(name.clone(), s.clone());
-            }
-            None => anyhow::bail!(
-                "unknown service `{name}`; the specs define: {}",
-                catalog
+        let Some(s) = catalog.services.get(name) else {
+            return Err(ServeError::UnknownService {
+                name: name.clone(),
+                known: catalog
                     .services
                     .keys()
                     .cloned()
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
+                    .join(", "),
+            });
+        };
+        selected.services.insert(name.clone(), s.clone());
     }
     Ok(selected)
 }
 
 /// `conform emulate`: serves the bundled specs' services (or those named in `services`) on
 /// `127.0.0.1:port` with `credentials` (overridden by the `CONFORM_EMULATOR_*` variables),
-/// logging one line per request to stderr, until Ctrl-C (or SIGTERM).
+/// handing every event to `on_event`, until Ctrl-C (or SIGTERM).
 pub async fn serve_standalone(
     port: u16,
     services: &[String],
     credentials: EmulatorCredentials,
-) -> anyhow::Result<()> {
-    let catalog =
-        Catalog::bundled().map_err(|d| anyhow::anyhow!("the bundled specs do not load:\n{d}"))?;
-    serve_standalone_on(
-        &catalog,
-        SocketAddr::from(([127, 0, 0, 1], port)),
-        services,
-        credentials,
-    )
-    .await
+    on_event: EventSink,
+) -> Result<(), ServeError> {
+    let catalog = Catalog::bundled().map_err(ServeError::Specs)?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    serve_standalone_on(&catalog, addr, services, credentials, on_event).await
 }
 
 /// [`serve_standalone`] with the specs and the address given.
@@ -520,28 +550,26 @@ pub async fn serve_standalone_on(
     addr: SocketAddr,
     services: &[String],
     credentials: EmulatorCredentials,
-) -> anyhow::Result<()> {
+    on_event: EventSink,
+) -> Result<(), ServeError> {
     let catalog = select_services(catalog, services)?;
     let names: Vec<String> = catalog.services.keys().cloned().collect();
     let config = EmulatorConfig {
-        catalog: Arc::new(catalog),
         credentials: credentials.with_env(),
-        answer_layer: None,
-        log: true,
-        limits: server::ServerLimits::default(),
+        on_event: Some(Arc::clone(&on_event)),
+        ..EmulatorConfig::new(Arc::new(catalog))
     };
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let addr = listener.local_addr()?;
-    eprintln!(
-        "conform emulator: http://{addr} serving {}; provider states at http://{addr}{STATES_PATH}; Ctrl-C stops",
-        names.join(", ")
-    );
+    let listen = |source| ServeError::Listen { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
+    on_event(&EmulatorEvent::Listening {
+        addr,
+        services: names,
+    });
     let limits = config.limits;
     let app = router(Arc::new(Shared::new(config)));
     server::serve(listener, app, limits, stop_signal()).await;
-    eprintln!("conform emulator: stopped");
+    on_event(&EmulatorEvent::Stopped);
     Ok(())
 }
 

@@ -27,8 +27,9 @@ use serde_json::{json, Map, Value};
 
 use super::request::{random_chars, ALNUM, UPPER_ALNUM};
 use super::rules::values_equal;
-use super::store::{Identity, Record};
-use super::Shared;
+use super::service_emulator::{Made, Setup};
+use super::store::Identity;
+use super::{EmulatorEvent, Shared};
 use crate::spec::model::{ParamType, Protocol, ProviderState, StateParam};
 use crate::spec::Service;
 
@@ -36,77 +37,6 @@ use crate::spec::Service;
 pub const CALLER_LACKS_PERMISSION: &str = "caller lacks permission";
 /// The state that sets up an identity of another account, with every permission there.
 pub const CALLER_OF_ANOTHER_ACCOUNT: &str = "caller of another account";
-
-/// A setup request, checked against the spec.
-pub(super) struct Setup<'a> {
-    pub service: &'a Service,
-    pub state: &'a ProviderState,
-    /// Parameters by name, typed per the spec (`service` removed).
-    pub params: BTreeMap<String, Value>,
-}
-
-impl Setup<'_> {
-    pub fn str(&self, name: &str) -> Option<&str> {
-        self.params.get(name).and_then(Value::as_str)
-    }
-
-    pub fn bool(&self, name: &str) -> Option<bool> {
-        self.params.get(name).and_then(Value::as_bool)
-    }
-
-    pub fn int(&self, name: &str) -> Option<i64> {
-        self.params.get(name).and_then(Value::as_i64)
-    }
-
-    /// The attribute a parameter sets: its `values_of` attribute, else `default`.
-    pub fn attr_of(&self, param: &str, default: &str) -> String {
-        self.state
-            .params
-            .get(param)
-            .and_then(|p| p.values_of.as_deref())
-            .and_then(|v| v.split_once('.'))
-            .map_or_else(|| default.to_string(), |(_, a)| a.to_string())
-    }
-
-    /// The status of `service fails` (`status`), as an HTTP status.
-    pub fn fail_status(&self) -> Result<u16, String> {
-        self.int("status")
-            .and_then(|s| u16::try_from(s).ok())
-            .filter(|s| (100..600).contains(s))
-            .ok_or_else(|| format!("state `{}` needs `status`, an HTTP status", self.state.name))
-    }
-
-    /// An error unless the service's spec has this resource.
-    pub fn require_resource(&self, kind: &str) -> Result<(), String> {
-        if self.service.spec.resources.contains_key(kind) {
-            Ok(())
-        } else {
-            Err(format!(
-                "the emulator sets up `{}` with a `{kind}`, which the spec of `{}` does not define",
-                self.state.name,
-                self.service.name()
-            ))
-        }
-    }
-}
-
-/// What a setup makes: records to store (all or none), the values to answer, an identity.
-#[derive(Debug, Default)]
-pub(super) struct Made {
-    pub records: Vec<Record>,
-    pub values: Map<String, Value>,
-    pub identity: Option<Identity>,
-}
-
-impl Made {
-    pub fn record(&mut self, record: Record) {
-        self.records.push(record);
-    }
-
-    pub fn value(&mut self, name: &str, value: impl Into<Value>) {
-        self.values.insert(name.to_string(), value.into());
-    }
-}
 
 fn json_response(status: StatusCode, body: Value) -> Response {
     let mut r = Response::new(Body::from(serde_json::to_vec(&body).unwrap_or_default()));
@@ -154,22 +84,84 @@ pub(super) async fn serve(State(sh): State<Arc<Shared>>, req: axum::extract::Req
         )),
         None => Err("`action` (setup, teardown or probe) is required".to_string()),
     };
-    if sh.log {
-        let action = request.get("action").and_then(Value::as_str).unwrap_or("-");
-        let what = request
-            .get("state")
-            .or_else(|| request.get("resource"))
-            .and_then(Value::as_str)
-            .unwrap_or("-");
-        let status = if result.is_ok() { 200 } else { 400 };
-        eprintln!(
-            "POST {} {status} provider-state {action} `{what}`",
-            super::STATES_PATH
-        );
-    }
+    sh.emit(|| {
+        let what = request.get("state").or_else(|| request.get("resource"));
+        EmulatorEvent::ProviderState {
+            action: request
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("-")
+                .to_string(),
+            what: what.and_then(Value::as_str).unwrap_or("-").to_string(),
+            status: if result.is_ok() { 200 } else { 400 },
+        }
+    });
     match result {
         Ok(v) => json_response(StatusCode::OK, v),
         Err(e) => bad(e),
+    }
+}
+
+/// The provider states of a running emulator, reached in-process rather than over HTTP: the
+/// same checks and the same values as the endpoint's setup, teardown and probe.
+#[derive(Clone)]
+pub struct EmulatorStates {
+    sh: Arc<Shared>,
+}
+
+/// Why the emulator refuses a provider-state request (the endpoint's 400 `error`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StateRefusal(pub String);
+
+impl EmulatorStates {
+    pub(super) fn new(sh: Arc<Shared>) -> EmulatorStates {
+        EmulatorStates { sh }
+    }
+
+    /// Sets `state` up: the values it yields (with `credentials` for a caller state).
+    pub fn setup(
+        &self,
+        state: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, StateRefusal> {
+        let request = json!({"action": "setup", "state": state, "params": params});
+        match setup(&self.sh, &request).map_err(StateRefusal)? {
+            Value::Object(values) => Ok(values),
+            _ => Ok(Map::new()),
+        }
+    }
+
+    /// Removes what a setup of `state` made (`values`: what it yielded).
+    pub fn teardown(
+        &self,
+        state: &str,
+        params: &Map<String, Value>,
+        values: &Map<String, Value>,
+    ) -> Result<(), StateRefusal> {
+        let request =
+            json!({"action": "teardown", "state": state, "params": params, "values": values});
+        teardown(&self.sh, &request)
+            .map(|_| ())
+            .map_err(StateRefusal)
+    }
+
+    /// Whether a resource exists (in `scope`, when not empty).
+    pub fn probe(
+        &self,
+        resource: &str,
+        id: &str,
+        scope: &Map<String, Value>,
+    ) -> Result<bool, StateRefusal> {
+        let mut request = json!({"action": "probe", "resource": resource, "id": id});
+        if !scope.is_empty() {
+            request["scope"] = Value::Object(scope.clone());
+        }
+        let answer = probe(&self.sh, &request).map_err(StateRefusal)?;
+        Ok(answer
+            .get("exists")
+            .and_then(Value::as_bool)
+            .unwrap_or(false))
     }
 }
 
@@ -361,28 +353,6 @@ fn apply_values_of(setup: &Setup<'_>, made: &mut Made) {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Smc,
-    Sms,
-    Workspace,
-    Other,
-}
-
-fn kind_of(service: &Service) -> Kind {
-    let has = |r: &str| service.spec.resources.contains_key(r);
-    let name = service.name();
-    if has("source_server") || name.contains("smc") {
-        Kind::Smc
-    } else if has("migration_task") || name.contains("sms") {
-        Kind::Sms
-    } else if has("app_server") || name.contains("workspace") {
-        Kind::Workspace
-    } else {
-        Kind::Other
-    }
-}
-
 fn setup(sh: &Shared, request: &Value) -> Result<Value, String> {
     let state_name = request
         .get("state")
@@ -408,17 +378,13 @@ fn setup(sh: &Shared, request: &Value) -> Result<Value, String> {
                 ..Made::default()
             }
         } else {
-            match kind_of(service) {
-                Kind::Smc => super::alibaba_smc::setup_state(&setup)?,
-                Kind::Sms => super::huawei_sms::setup_state(&setup)?,
-                Kind::Workspace => super::huawei_workspace::setup_state(&setup)?,
-                Kind::Other => {
-                    return Err(format!(
-                        "the emulator cannot set up states of service `{}`",
-                        service.name()
-                    ))
-                }
-            }
+            let emulator = super::services::emulator_of(service).ok_or_else(|| {
+                format!(
+                    "the emulator cannot set up states of service `{}`",
+                    service.name()
+                )
+            })?;
+            emulator.setup_state(&setup)?
         };
         apply_values_of(&setup, &mut made);
         let missing: Vec<&String> = state

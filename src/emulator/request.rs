@@ -54,6 +54,14 @@ impl Incoming {
             .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
     }
 
+    /// A field of the `Authorization` header (`Credential=`, `Access=`) up to its comma,
+    /// unverified: who a request claims to be.
+    pub fn authorization_field(&self, key: &str) -> Option<String> {
+        self.header("authorization")
+            .and_then(|a| a.split(key).nth(1))
+            .map(|rest| rest.split(',').next().unwrap_or("").trim().to_string())
+    }
+
     /// Whether a header was sent (readable or not).
     pub fn has_header(&self, name: &str) -> bool {
         self.parts.headers.contains_key(name)

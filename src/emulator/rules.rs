@@ -15,7 +15,9 @@ use serde_json::Value;
 
 use super::store::{Key, Record, Tables};
 use super::tenancy::Caller;
-use crate::spec::model::{Condition, Effect, OperationSpec, Outcome, ParamType, Rule, ServiceSpec};
+use crate::spec::model::{
+    Condition, Effect, OperationSpec, ParamType, Rule, RuleOutcome, ServiceSpec,
+};
 
 /// Something facts can be read from.
 pub trait Facts {
@@ -205,14 +207,14 @@ pub fn decide_and_apply_as(
         return Decision::NoRule;
     };
     match &rule.then {
-        Outcome::Error(code) => {
+        RuleOutcome::Error(code) => {
             apply_refusal_leaks(tables, op, &rule.id, target_id);
             Decision::Error {
                 rule: rule.id.clone(),
                 code: code.clone(),
             }
         }
-        Outcome::Succeed(effects) => Decision::Success {
+        RuleOutcome::Succeed(effects) => Decision::Success {
             rule: rule.id.clone(),
             removed: target_id
                 .filter(|_| seen_target.is_some())

@@ -252,7 +252,11 @@ impl Tables {
     }
 
     /// Checks the store's invariants (links both ways); for tests.
-    pub fn check_consistency(&self) -> Result<(), String> {
+    pub fn check_consistency(&self) -> Result<(), Inconsistency> {
+        self.first_inconsistency().map_err(Inconsistency)
+    }
+
+    fn first_inconsistency(&self) -> Result<(), String> {
         for records in self.records.values() {
             for r in records.values() {
                 for (k, i) in &r.uses {
@@ -294,6 +298,11 @@ impl Tables {
         Ok(())
     }
 }
+
+/// A broken invariant of the store: what links one way and not the other.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Inconsistency(pub String);
 
 /// The shared store.
 #[derive(Debug, Default)]

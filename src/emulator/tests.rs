@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use super::*;
 use crate::auth::encode::{canonical_query, rfc3986};
 use crate::auth::{alibaba_v1, alibaba_v3, huawei_aksk, Credentials, HttpParts, SigningContext};
-use crate::spec::model::Outcome;
+use crate::spec::model::RuleOutcome;
 
 const SMC: &str = "alibaba-smc";
 const SMS: &str = "huawei-sms";
@@ -44,7 +44,7 @@ fn by_rule(service: &str, operation: &str, rule: &str) -> (u16, String) {
         .iter()
         .find(|r| r.id == rule)
         .unwrap_or_else(|| panic!("no rule {rule}"));
-    let Outcome::Error(code) = &r.then else {
+    let RuleOutcome::Error(code) = &r.then else {
         panic!("rule {rule} does not answer an error")
     };
     (s.error(Some(o), code).unwrap().status, code.clone())
@@ -1402,7 +1402,7 @@ async fn behaviour_follows_the_spec_data() {
         .iter_mut()
         .find(|r| r.id == "connected-state-forbids")
         .unwrap();
-    rule.then = Outcome::Error("SMS.2252".into());
+    rule.then = RuleOutcome::Error("SMS.2252".into());
     // A status changed.
     let smc_op = c
         .services
@@ -1473,19 +1473,21 @@ async fn answer_layer_sees_every_answer() {
     let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     let mut config = EmulatorConfig::new(catalog());
-    config.answer_layer = Some(Arc::new(move |ctx: &AnswerContext, mut answer: Answer| {
-        log.lock().push(ctx.clone());
-        if ctx.service == SMC {
-            if let Some(Value::Object(mut m)) = answer.json() {
-                m.remove("RequestId");
-                answer.body = serde_json::to_vec(&m).unwrap().into();
+    config.answer_layer = Some(Arc::new(
+        move |ctx: &AnswerContext, mut answer: EmulatorAnswer| {
+            log.lock().push(ctx.clone());
+            if ctx.service == SMC {
+                if let Some(Value::Object(mut m)) = answer.json() {
+                    m.remove("RequestId");
+                    answer.body = serde_json::to_vec(&m).unwrap().into();
+                }
             }
-        }
-        answer
-            .headers
-            .retain(|(n, _)| !n.eq_ignore_ascii_case("x-request-id"));
-        answer
-    }));
+            answer
+                .headers
+                .retain(|(n, _)| !n.eq_ignore_ascii_case("x-request-id"));
+            answer
+        },
+    ));
     let env = start_with(config).await;
     let r = env
         .v3("DeleteSourceServer", &[("SourceId", "s-none")])

@@ -7,7 +7,9 @@
 
 use serde_json::Value;
 
-use crate::spec::model::{Condition, ErrorEntry, OperationSpec, Outcome, ParamType, Provenance};
+use crate::spec::model::{
+    Condition, ErrorEntry, OperationSpec, ParamType, Provenance, RuleOutcome,
+};
 use crate::spec::Catalog;
 
 /// A change to the answers of one service (and operation, when given).
@@ -376,8 +378,8 @@ fn rule_mutants(g: &mut Gen<'_>, at: &OperationAt<'_>) {
         .map(|e| e.code.clone());
     for (ri, rule) in at.op.rules.iter().enumerate() {
         match &rule.then {
-            Outcome::Error(code) => error_rule_mutants(g, at, ri, rule, code),
-            Outcome::Succeed(effects) => {
+            RuleOutcome::Error(code) => error_rule_mutants(g, at, ri, rule, code),
+            RuleOutcome::Succeed(effects) => {
                 success_rule_mutants(g, at, ri, rule, effects, not_found.as_ref())
             }
         }
@@ -418,7 +420,7 @@ fn error_rule_mutants(
             &rule.source,
             at.rule_edit(
                 ri,
-                Box::new(move |r| r.then = Outcome::Error(sib_code.clone())),
+                Box::new(move |r| r.then = RuleOutcome::Error(sib_code.clone())),
             ),
         );
     }
@@ -445,7 +447,7 @@ fn success_rule_mutants(
             at.rule_edit(
                 ri,
                 Box::new(move |r| {
-                    if let Outcome::Succeed(e) = &mut r.then {
+                    if let RuleOutcome::Succeed(e) = &mut r.then {
                         e.remove(ei);
                     }
                 }),
@@ -461,7 +463,10 @@ fn success_rule_mutants(
             format!("{svc}/{op_name}/rule:{rid}/refuses"),
             format!("{op_name} answers {code} where `{rid}` succeeds"),
             &rule.source,
-            at.rule_edit(ri, Box::new(move |r| r.then = Outcome::Error(code.clone()))),
+            at.rule_edit(
+                ri,
+                Box::new(move |r| r.then = RuleOutcome::Error(code.clone())),
+            ),
         );
     }
 }
@@ -719,7 +724,7 @@ fn refusal_leak_mutants(g: &mut Gen<'_>, svc: &str, op_name: &str, op: &Operatio
     use crate::spec::model::{Effect, AUTHORIZATION_REFUSAL};
     let mut effects: Vec<Effect> = Vec::new();
     for rule in &op.rules {
-        if let Outcome::Succeed(es) = &rule.then {
+        if let RuleOutcome::Succeed(es) = &rule.then {
             for e in es {
                 if *e != Effect::Nothing && !effects.contains(e) {
                     effects.push(*e);
@@ -730,7 +735,7 @@ fn refusal_leak_mutants(g: &mut Gen<'_>, svc: &str, op_name: &str, op: &Operatio
     let mut refusals: Vec<(String, String)> = op
         .rules
         .iter()
-        .filter(|r| matches!(r.then, Outcome::Error(_)))
+        .filter(|r| matches!(r.then, RuleOutcome::Error(_)))
         .map(|r| (r.id.clone(), r.source.clone()))
         .collect();
     if let Some(a) = &op.authorization {
@@ -828,8 +833,8 @@ fn error_mutants(
                     .filter(|o| op_s.as_ref().is_none_or(|n| *n == o.spec.operation))
                 {
                     for r in &mut o.spec.rules {
-                        if r.then == Outcome::Error(code.clone()) {
-                            r.then = Outcome::Error(wrong.clone());
+                        if r.then == RuleOutcome::Error(code.clone()) {
+                            r.then = RuleOutcome::Error(wrong.clone());
                         }
                     }
                 }

@@ -12,13 +12,13 @@ use serde::Serialize;
 pub use catalogue::{generate, AnswerEdit, AnswerScope, Change, Mutant};
 
 use crate::case::Suite;
-use crate::emulator::{Answer, AnswerContext, AnswerLayer, EmulatorConfig};
+use crate::emulator::{AnswerContext, AnswerLayer, EmulatorAnswer, EmulatorConfig};
 use crate::run::{self, Outcome, RunContext, Selection};
 use crate::spec::Catalog;
 
 /// The answer layer that applies one edit to the answers in its scope.
 pub fn answer_layer(scope: AnswerScope, edit: AnswerEdit) -> AnswerLayer {
-    Arc::new(move |ctx: &AnswerContext, mut answer: Answer| {
+    Arc::new(move |ctx: &AnswerContext, mut answer: EmulatorAnswer| {
         let in_scope = ctx.service == scope.service
             && scope
                 .operation
@@ -147,6 +147,15 @@ impl Matrix {
     }
 }
 
+/// Why the suite did not run against an emulator.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteRunError {
+    #[error(transparent)]
+    Embedded(#[from] crate::embedded::EmbeddedError),
+    #[error(transparent)]
+    Setup(#[from] crate::run::RunSetupError),
+}
+
 /// Runs every trial of `suite` against an emulator built from `config`; the failed trial ids.
 /// The checks always use the unmutated `catalog`: the mutant is only in the emulator.
 pub async fn failing_trials(
@@ -154,8 +163,8 @@ pub async fn failing_trials(
     suite: &Arc<Suite>,
     config: EmulatorConfig,
     jobs: usize,
-) -> Result<Vec<String>, String> {
-    let (emulator, target) = crate::command::embedded::start_with(config, catalog)?;
+) -> Result<Vec<String>, SuiteRunError> {
+    let (emulator, target) = crate::embedded::start_with(config, catalog)?;
     let ctx = Arc::new(RunContext::new(
         Arc::clone(catalog),
         Arc::clone(suite),
@@ -193,7 +202,7 @@ pub async fn run_mutant(
     let outcome = failing_trials(catalog, suite, config_for(catalog, mutant), jobs).await;
     let (caught_by, error) = match outcome {
         Ok(ids) => (ids, None),
-        Err(e) => (Vec::new(), Some(e)),
+        Err(e) => (Vec::new(), Some(e.to_string())),
     };
     Row {
         mutant: mutant.id.clone(),

@@ -5,37 +5,14 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 
 use super::request::{self, BuildError, Built, CaseCredentials};
-use super::states::{StateError, StatesClient};
+use super::states::{ProviderStates, StateError, StatesClient};
+use super::transport::transport_error;
 use super::{Outcome, RunContext, Trial, TrialResult};
 use crate::case::model::{tags, AuthMode, Expect, Format, Step};
 use crate::case::vars::{self, Vars, STRING_TO_SIGN};
 use crate::check::{self, body, Answered, Failure};
 use crate::spec::model::OperationSpec;
 use crate::spec::Service;
-
-/// A transport error in words, without the URL's query (which may hold a signature).
-pub fn transport_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "reading the answer failed"
-    } else {
-        "request failed"
-    };
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} ({detail})")
-    }
-}
 
 /// A provider state that was set up: its name, the params sent and the values returned, for
 /// its teardown.
@@ -206,7 +183,7 @@ impl RunContext {
                 "not tagged `safe`, and the target does not allow destructive cases",
             ));
         }
-        if !case.given.is_empty() && self.target.states_url.is_none() {
+        if !case.given.is_empty() && !self.target.has_provider_states() {
             return Some(TrialEnd::skip(
                 "needs provider states; the target has no provider-state URL",
             ));
@@ -245,7 +222,7 @@ impl RunContext {
             Some(s) => {
                 let given = &self.suite.files[trial.file].file.cases[trial.case].given;
                 let remaining = self.deadline.saturating_duration_since(Instant::now());
-                let setting_up = self.set_up(s, &file.service, given, &mut state);
+                let setting_up = self.set_up(s.as_ref(), &file.service, given, &mut state);
                 tokio::time::timeout(remaining, setting_up)
                     .await
                     .unwrap_or_else(|_| Err(deadline_passed(started)))
@@ -254,7 +231,7 @@ impl RunContext {
         };
         let end = match set_up {
             Ok(()) => {
-                let steps = self.steps(trial, states.as_ref(), &mut state);
+                let steps = self.steps(trial, states.as_deref(), &mut state);
                 self.bounded(started, steps).await
             }
             Err(end) => end,
@@ -262,7 +239,7 @@ impl RunContext {
         let mut end = TrialEnd::of(end);
         // Teardown runs whatever happened before it, even after an interrupt.
         if let Some(states) = &states {
-            let failed = self.tear_down(states, &state.made).await;
+            let failed = self.tear_down(states.as_ref(), &state.made).await;
             if !failed.is_empty() {
                 end.outcome = Outcome::Fail;
                 end.failures.extend(failed);
@@ -271,15 +248,20 @@ impl RunContext {
         end
     }
 
-    /// The provider-state client of the run, bounded by its answer limit.
-    fn states_client(&self) -> Option<StatesClient<'_>> {
-        self.target.states_url.as_ref().map(|url| StatesClient {
+    /// The target's provider states: the ones it was given, else the HTTP client of its
+    /// provider-state URL, bounded by the run's answer limit.
+    fn states_client(&self) -> Option<Box<dyn ProviderStates + '_>> {
+        if let Some(states) = &self.target.provider_states {
+            return Some(Box::new(states.clone()));
+        }
+        let url = self.target.states_url.as_ref()?;
+        Some(Box::new(StatesClient {
             client: &self.client,
             url,
             timeout: self.target.request_timeout,
             max_answer_bytes: self.target.max_answer_bytes,
             redactor: &self.redactor,
-        })
+        }))
     }
 
     /// Runs the case's steps until they end, the run's deadline passes, or an interrupt's
@@ -319,7 +301,7 @@ impl RunContext {
     async fn steps(
         &self,
         trial: &Trial,
-        states: Option<&StatesClient<'_>>,
+        states: Option<&dyn ProviderStates>,
         state: &mut CaseState,
     ) -> StepEnd {
         let file = &self.suite.files[trial.file];
@@ -364,7 +346,7 @@ impl RunContext {
     /// Sets up each given state in order, recording what was made for teardown.
     async fn set_up(
         &self,
-        states: &StatesClient<'_>,
+        states: &dyn ProviderStates,
         service: &str,
         given: &[crate::case::model::Given],
         state: &mut CaseState,
@@ -414,7 +396,7 @@ impl RunContext {
     /// Tears the states down, last first, each bounded by the request timeout and all of them
     /// by the run's deadline (plus a short grace, so that a case stopped by the deadline still
     /// gets its teardown tried). Every failure is returned: it leaves resources behind.
-    async fn tear_down(&self, states: &StatesClient<'_>, made: &[MadeState]) -> Vec<Failure> {
+    async fn tear_down(&self, states: &dyn ProviderStates, made: &[MadeState]) -> Vec<Failure> {
         let until = self.deadline + TEARDOWN_GRACE;
         let mut failures = Vec::new();
         for (state, params, values) in made.iter().rev() {
@@ -577,7 +559,7 @@ struct StepContext<'a, 's> {
     target: &'a super::target::ServiceTarget,
     creds: &'a CaseCredentials,
     format: Option<Format>,
-    states: Option<&'a StatesClient<'s>>,
+    states: Option<&'a (dyn ProviderStates + 's)>,
 }
 
 /// The step's operation (the case file's when it names none); the step's end when the service
@@ -682,7 +664,7 @@ async fn run_probe(
     step: &Step,
     probe: &crate::case::model::Probe,
     vars: &mut Vars,
-    states: Option<&StatesClient<'_>>,
+    states: Option<&dyn ProviderStates>,
 ) -> StepEnd {
     let Some(states) = states else {
         return StepEnd::Skipped("a probe step needs the target's provider-state URL".into());

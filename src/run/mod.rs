@@ -13,6 +13,7 @@ pub mod request;
 pub mod states;
 mod stream;
 pub mod target;
+mod transport;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,10 +27,11 @@ use crate::check::Failure;
 use crate::spec::model::Protocol;
 use crate::spec::Catalog;
 pub use event::{Event, RunReport};
-pub use exec::{transport_error, TEARDOWN_CHECK, TEARDOWN_GRACE};
+pub use exec::{TEARDOWN_CHECK, TEARDOWN_GRACE};
 pub use policy::RunOptions;
 pub use redact::Redactor;
 pub use target::Target;
+pub use transport::transport_error;
 
 /// One case in one format: the unit that passes, fails or is skipped.
 #[derive(Debug, Clone)]
@@ -248,14 +250,24 @@ pub fn install_crypto() {
     });
 }
 
+/// Why a run cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunSetupError {
+    /// A response schema of the specs does not compile.
+    #[error("{0}")]
+    Schemas(String),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(reqwest::Error),
+}
+
 impl RunContext {
     pub fn new(
         catalog: Arc<Catalog>,
         suite: Arc<Suite>,
         target: Target,
-    ) -> Result<RunContext, String> {
+    ) -> Result<RunContext, RunSetupError> {
         install_crypto();
-        let schemas = SchemaSet::compile(&catalog)?;
+        let schemas = SchemaSet::compile(&catalog).map_err(RunSetupError::Schemas)?;
         let client = reqwest::Client::builder()
             .connect_timeout(target.request_timeout)
             // A redirect is graded as the answer it is: following it would send the request
@@ -266,7 +278,7 @@ impl RunContext {
             .pool_idle_timeout(Duration::from_secs(20))
             .pool_max_idle_per_host(64)
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(RunSetupError::Client)?;
         let redactor = Redactor::new(target.secrets());
         let deadline = Instant::now() + target.deadline;
         Ok(RunContext {

@@ -20,7 +20,7 @@ impl std::fmt::Display for ReadError {
                 f,
                 "an answer larger than the limit of {limit} bytes (max_answer_bytes); reading stopped there"
             ),
-            ReadError::Transport(e) => f.write_str(&super::exec::transport_error(e)),
+            ReadError::Transport(e) => f.write_str(&super::transport::transport_error(e)),
         }
     }
 }

@@ -38,14 +38,7 @@ pub enum BuildError {
     Case(String),
 }
 
-/// What the signer works with for one case: the target's credentials, or those a provider
-/// state handed out.
-#[derive(Debug, Clone, Default)]
-pub struct CaseCredentials {
-    pub access_key_id: Option<String>,
-    pub secret: Option<Secret>,
-    pub token: Option<Secret>,
-}
+pub use crate::credentials::CaseCredentials;
 
 /// The unreserved set of RFC 3986, for path segments.
 const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC

@@ -440,7 +440,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_trial_that_passes_on_a_retry_is_flaky() {
         let catalog = Arc::new(Catalog::bundled().expect("the bundled specs"));
-        let (emulator, target) = crate::command::embedded::start(Arc::clone(&catalog))
+        let (emulator, target) = crate::embedded::start(Arc::clone(&catalog))
             .await
             .expect("the embedded emulators");
         let sms = &target.services["huawei-sms"];

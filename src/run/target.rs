@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::states::{ProviderStates, SharedStates};
 use crate::auth::Secret;
 use crate::diag::Diagnostic;
 use crate::located::Located;
@@ -31,25 +32,8 @@ pub enum SigningMode {
     None,
 }
 
-/// Credentials for one service. Debug never shows secrets.
-#[derive(Debug, Clone, Default)]
-pub struct ServiceCredentials {
-    pub access_key_id: Option<String>,
-    pub secret: Option<Secret>,
-    pub token: Option<Secret>,
-}
-
-impl ServiceCredentials {
-    /// The secret strings, for redaction.
-    pub fn secrets(&self) -> Vec<String> {
-        self.secret
-            .iter()
-            .chain(self.token.iter())
-            .map(|s| s.expose().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    }
-}
+pub use super::transport::without_userinfo;
+pub use crate::credentials::ServiceCredentials;
 
 #[derive(Debug, Clone)]
 pub struct ServiceTarget {
@@ -66,6 +50,8 @@ pub struct Target {
     pub name: String,
     pub services: BTreeMap<String, ServiceTarget>,
     pub states_url: Option<url::Url>,
+    /// Provider states set up in-process, in place of `states_url`'s HTTP client.
+    pub provider_states: Option<SharedStates>,
     pub request_timeout: Duration,
     /// The whole run's time limit.
     pub deadline: Duration,
@@ -80,17 +66,32 @@ pub const DEFAULT_MAX_ANSWER_BYTES: usize = 1 << 20;
 /// a CI machine has.
 pub const MAX_MAX_ANSWER_BYTES: usize = 64 << 20;
 
+/// An answer-size limit out of range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be a number of bytes from 1 to {MAX_MAX_ANSWER_BYTES} (64 MiB)")]
+pub struct AnswerLimitError;
+
 /// Checks an answer-size limit given by a user.
-pub fn check_max_answer_bytes(n: u64) -> Result<usize, String> {
+pub fn check_max_answer_bytes(n: u64) -> Result<usize, AnswerLimitError> {
     match usize::try_from(n) {
         Ok(n) if (1..=MAX_MAX_ANSWER_BYTES).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "must be a number of bytes from 1 to {MAX_MAX_ANSWER_BYTES} (64 MiB)"
-        )),
+        _ => Err(AnswerLimitError),
     }
 }
 
 impl Target {
+    /// This target with its provider states set up by `states` (in-process) rather than
+    /// over HTTP at `states_url`.
+    pub fn with_provider_states(mut self, states: impl ProviderStates + 'static) -> Target {
+        self.provider_states = Some(SharedStates(std::sync::Arc::new(states)));
+        self
+    }
+
+    /// Whether cases that need provider states can run against this target.
+    pub fn has_provider_states(&self) -> bool {
+        self.provider_states.is_some() || self.states_url.is_some()
+    }
+
     /// Every secret of the target, for redaction.
     pub fn secrets(&self) -> Vec<String> {
         self.services
@@ -213,14 +214,6 @@ fn credentials_for(
     }
 }
 
-/// A URL as shown in output: never a user name or password it may carry.
-pub fn without_userinfo(url: &url::Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.to_string()
-}
-
 fn parse_url(s: &str, what: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(s).map_err(|e| format!("{what} `{s}` is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -338,12 +331,14 @@ impl Target {
             name: path.display().to_string(),
             services,
             states_url,
+            provider_states: None,
             request_timeout: secs(file.timeout_seconds, "/timeout_seconds")?,
             deadline: secs(file.deadline_seconds, "/deadline_seconds")?,
             allow_destructive: file.allow_destructive,
             max_answer_bytes: match file.max_answer_bytes {
-                Some(n) => check_max_answer_bytes(n)
-                    .map_err(|m| TargetError::File(doc.error_at("/max_answer_bytes", m)))?,
+                Some(n) => check_max_answer_bytes(n).map_err(|m| {
+                    TargetError::File(doc.error_at("/max_answer_bytes", m.to_string()))
+                })?,
                 None => DEFAULT_MAX_ANSWER_BYTES,
             },
         })
@@ -387,6 +382,7 @@ impl Target {
             name: without_userinfo(&base_url),
             services: map,
             states_url,
+            provider_states: None,
             request_timeout: Duration::from_secs(10),
             deadline: Duration::from_secs(1800),
             allow_destructive: true,

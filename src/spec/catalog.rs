@@ -393,7 +393,7 @@ fn check_service(catalog: &Catalog, service: &Service, doc: &Located, diags: &mu
     check_sources(catalog, doc, diags);
     check_schemas(&spec.schemas, doc, diags);
     check_folder(doc, &spec.service, diags);
-    super::protocol::check_service(service, doc, diags);
+    super::protocol::check_service(&service.spec, doc, diags);
     if !spec.schemas.contains_key(&spec.error_envelope.schema) {
         diags.push(doc.error_at(
             "/error_envelope/schema",
@@ -493,7 +493,7 @@ fn check_operation(catalog: &Catalog, service: &Service, op: &Operation, diags: 
     check_sources(catalog, doc, diags);
     check_schemas(&op.spec.schemas, doc, diags);
     check_folder(doc, &op.spec.service, diags);
-    super::protocol::check_operation(op, diags);
+    super::protocol::check_operation(&op.spec, &op.doc, diags);
     check_request_shape(service, op, diags);
     check_responses_and_errors(service, op, diags);
     check_target(service, op, diags);
@@ -622,7 +622,7 @@ fn check_rules(service: &Service, op: &Operation, diags: &mut Diagnostics) {
                 );
             }
         }
-        if let Outcome::Error(code) = &rule.then {
+        if let RuleOutcome::Error(code) = &rule.then {
             if service.error(Some(spec), code).is_none() {
                 let codes = spec.errors.iter().chain(&service.spec.errors);
                 diags.push(unknown_name(

@@ -10,6 +10,23 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// A body format an API answers in (`formats` of a spec, a case's trial formats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Xml => "xml",
+        }
+    }
+}
+
 /// Where a fact comes from. Written as a string with a prefix:
 /// - `seed:<file>#<section>`: one of the documents in `shared/seeds/`;
 /// - `notes:<section>`: `shared/api-notes.md` (public documentation and SDK sources);
@@ -498,7 +515,7 @@ pub struct OperationSpec {
     #[serde(default)]
     pub schemas: BTreeMap<String, Value>,
     /// The resource the operation deletes.
-    pub target: Target,
+    pub target: OperationTarget,
     /// State rules, tried in order; the first whose `when` holds decides.
     pub rules: Vec<Rule>,
     /// Who may call it: a caller without the permission is refused (the catalogue's
@@ -637,9 +654,10 @@ pub enum BodyKind {
     Empty,
 }
 
+/// The resource an operation acts on (`target:` of an operation file).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Target {
+pub struct OperationTarget {
     /// Resource name in the service's `resources`.
     pub resource: String,
     /// The request parameter naming it.
@@ -660,7 +678,7 @@ pub struct Rule {
     /// An empty `when` always holds.
     #[serde(default)]
     pub when: BTreeMap<String, Condition>,
-    pub then: Outcome,
+    pub then: RuleOutcome,
     pub source: Source,
 }
 
@@ -674,9 +692,10 @@ pub enum Condition {
     Equals(Value),
 }
 
+/// What a rule decides (`then:`): an error, or success with its effects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Outcome {
+pub enum RuleOutcome {
     /// Answer this error code (from the operation's or the service's catalogue).
     Error(String),
     /// Succeed after these effects, in order.

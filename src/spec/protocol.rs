@@ -1,8 +1,7 @@
 //! Cross-checks of the protocol facts (`content_types`, `format_case`, `form_body`,
 //! `request_id.mirror`, `request.other_methods`): what the schema cannot say.
 
-use super::catalog::{Operation, Service};
-use super::model::{Protocol, Provenance};
+use super::model::{OperationSpec, Protocol, Provenance, ServiceSpec};
 use crate::diag::Diagnostics;
 use crate::located::Located;
 
@@ -11,8 +10,7 @@ fn documented(source: &str) -> bool {
 }
 
 /// The service file's protocol facts.
-pub(super) fn check_service(service: &Service, doc: &Located, diags: &mut Diagnostics) {
-    let spec = &service.spec;
+pub(super) fn check_service(spec: &ServiceSpec, doc: &Located, diags: &mut Diagnostics) {
     let alibaba = spec.protocol == Protocol::AlibabaRpc;
     let formats: Vec<&str> = match &spec.formats {
         Some(f) => f.supported.iter().map(String::as_str).collect(),
@@ -62,11 +60,11 @@ pub(super) fn check_service(service: &Service, doc: &Located, diags: &mut Diagno
 }
 
 /// An operation's `other_methods`: never one it accepts.
-pub(super) fn check_operation(op: &Operation, diags: &mut Diagnostics) {
-    let request = &op.spec.request;
+pub(super) fn check_operation(spec: &OperationSpec, doc: &Located, diags: &mut Diagnostics) {
+    let request = &spec.request;
     for (i, m) in request.other_methods.iter().enumerate() {
         if request.methods.iter().any(|a| a.eq_ignore_ascii_case(m)) {
-            diags.push(op.doc.error_at(
+            diags.push(doc.error_at(
                 &format!("/request/other_methods/{i}"),
                 format!("`{m}` is one of the operation's `methods`"),
             ));

@@ -3,10 +3,16 @@
 
 use std::sync::Arc;
 
+pub use crate::credentials::default_credentials;
 use crate::run::Target;
 use crate::spec::Catalog;
 
-pub use crate::credentials::default_credentials;
+/// Why the embedded target is not there: this build has no emulators.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    #[error("this build has no emulators (the `emulator` feature is off); give --target")]
+    NoEmulators,
+}
 
 /// Never constructed: this build has no emulators to hold.
 pub enum EmbeddedEmulator {}
@@ -18,6 +24,6 @@ impl EmbeddedEmulator {
 }
 
 /// Always an error: this build has no emulators.
-pub async fn start(_catalog: Arc<Catalog>) -> Result<(EmbeddedEmulator, Target), String> {
-    Err("this build has no emulators (the `emulator` feature is off); give --target".to_string())
+pub async fn start(_catalog: Arc<Catalog>) -> Result<(EmbeddedEmulator, Target), EmbeddedError> {
+    Err(EmbeddedError::NoEmulators)
 }
