@@ -111,7 +111,7 @@ impl Harness {
     pub fn against_server<F, Fut>(self, start: F) -> Harness
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Server, String>> + Send + 'static,
+        Fut: Future<Output = Result<Server, StartError>> + Send + 'static,
     {
         let services: Vec<String> = match &self.services {
             Some(s) => s.clone(),
@@ -126,8 +126,7 @@ impl Harness {
                 server.provider_states.as_deref(),
                 &names,
                 &crate::credentials::default_credentials,
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
             Ok((target, server.keep_alive))
         })
     }

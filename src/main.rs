@@ -18,6 +18,16 @@ use conform::run::{RunOptions, Selection};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour the output (trial lines, diagnostics): auto (a terminal, unless `NO_COLOR`;
+    /// `CLICOLOR_FORCE` forces it), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    color: ColorWhen,
 }
 
 #[derive(Subcommand)]
@@ -143,9 +153,6 @@ enum ColorWhen {
 /// The terminal output of `run`.
 #[derive(Args)]
 struct OutputCli {
-    /// Colour the output: auto (a terminal without `NO_COLOR`), always, never.
-    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
-    color: ColorWhen,
     /// Print only failures and the summary.
     #[arg(long, short = 'q', conflicts_with = "verbose")]
     quiet: bool,
@@ -155,15 +162,17 @@ struct OutputCli {
     verbose: bool,
 }
 
-impl OutputCli {
-    fn color(&self) -> anstream::ColorChoice {
-        match self.color {
+impl ColorWhen {
+    fn choice(self) -> anstream::ColorChoice {
+        match self {
             ColorWhen::Auto => anstream::ColorChoice::Auto,
             ColorWhen::Always => anstream::ColorChoice::Always,
             ColorWhen::Never => anstream::ColorChoice::Never,
         }
     }
+}
 
+impl OutputCli {
     fn verbosity(&self) -> Verbosity {
         match (self.quiet, self.verbose) {
             (true, _) => Verbosity::Quiet,
@@ -299,6 +308,17 @@ struct RunCli {
     /// List the selected trials and stop.
     #[arg(long)]
     list: bool,
+    #[command(flatten)]
+    reports: ReportsCli,
+    /// The most bytes read of any answer; a larger answer fails its case (default 1048576,
+    /// or the target file's `max_answer_bytes`).
+    #[arg(long, value_name = "BYTES")]
+    max_answer_bytes: Option<u64>,
+}
+
+/// The report files and strictness of a run, for `run` and `merge`.
+#[derive(Args)]
+struct ReportsCli {
     /// Write a JSON report here (`-`: standard output; the progress then goes to standard error).
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
@@ -317,10 +337,6 @@ struct RunCli {
     /// Any skipped trial fails the run (exit 1).
     #[arg(long)]
     strict: bool,
-    /// The most bytes read of any answer; a larger answer fails its case (default 1048576,
-    /// or the target file's `max_answer_bytes`).
-    #[arg(long, value_name = "BYTES")]
-    max_answer_bytes: Option<u64>,
 }
 
 #[derive(Args)]
@@ -330,24 +346,8 @@ struct MergeCli {
     /// The shards' JSON reports (`conform run --partition k/n --report-json FILE`).
     #[arg(value_name = "REPORT_JSON", required = true)]
     files: Vec<PathBuf>,
-    /// Write the merged JSON report here (`-`: standard output).
-    #[arg(long, value_name = "FILE")]
-    report_json: Option<PathBuf>,
-    /// Write a JUnit XML report here (`-`: standard output).
-    #[arg(long, value_name = "FILE")]
-    report_junit: Option<PathBuf>,
-    /// Write a TAP 13 report here (`-`: standard output).
-    #[arg(long, value_name = "FILE")]
-    report_tap: Option<PathBuf>,
-    /// Write a Markdown summary here (`-`: standard output).
-    #[arg(long, value_name = "FILE")]
-    report_markdown: Option<PathBuf>,
-    /// Write one self-contained HTML page here (`-`: standard output).
-    #[arg(long, value_name = "FILE")]
-    report_html: Option<PathBuf>,
-    /// Any skipped trial fails the merged run (exit 1).
-    #[arg(long)]
-    strict: bool,
+    #[command(flatten)]
+    reports: ReportsCli,
 }
 
 #[cfg(feature = "emulator")]
@@ -385,6 +385,8 @@ fn main() -> std::process::ExitCode {
             };
         }
     };
+    // Every coloured stream of the process (trial lines, diagnostics) follows `--color`.
+    cli.color.choice().write_global();
     let code = match cli.command {
         Command::Run(r) => command::run::run(RunArgs {
             sources: r.sources.into(),
@@ -392,15 +394,15 @@ fn main() -> std::process::ExitCode {
             states: r.target.states,
             selection: r.selection.selection(r.files),
             control: r.control.options(r.jobs.jobs),
-            color: r.output.color(),
+            color: cli.color.choice(),
             verbosity: r.output.verbosity(),
             list: r.list,
-            report_json: r.report_json,
-            report_junit: r.report_junit,
-            report_tap: r.report_tap,
-            report_markdown: r.report_markdown,
-            report_html: r.report_html,
-            strict: r.strict,
+            report_json: r.reports.report_json,
+            report_junit: r.reports.report_junit,
+            report_tap: r.reports.report_tap,
+            report_markdown: r.reports.report_markdown,
+            report_html: r.reports.report_html,
+            strict: r.reports.strict,
             max_answer_bytes: r.max_answer_bytes,
         }),
         Command::Lint(s) => command::lint::lint(&s.into()),
@@ -439,12 +441,12 @@ fn main() -> std::process::ExitCode {
             sources: m.sources.into(),
             files: m.files,
             reports: RunArgs {
-                report_json: m.report_json,
-                report_junit: m.report_junit,
-                report_tap: m.report_tap,
-                report_markdown: m.report_markdown,
-                report_html: m.report_html,
-                strict: m.strict,
+                report_json: m.reports.report_json,
+                report_junit: m.reports.report_junit,
+                report_tap: m.reports.report_tap,
+                report_markdown: m.reports.report_markdown,
+                report_html: m.reports.report_html,
+                strict: m.reports.strict,
                 ..RunArgs::default()
             },
         }),
@@ -486,7 +488,7 @@ mod tests {
             assert!(refused.to_string().contains("at least 1"), "{refused}");
         }
         let old_name = Cli::try_parse_from(["conform", "mutate", "--parallel", "3"]);
-        assert!(matches!(old_name, Ok(Cli { command: Command::Mutate(m) }) if m.jobs == 3));
+        assert!(matches!(old_name, Ok(Cli { command: Command::Mutate(m), .. }) if m.jobs == 3));
     }
 
     #[test]
@@ -537,6 +539,7 @@ mod tests {
             |extra: &[&str]| match Cli::try_parse_from([&["conform", "run"], extra].concat()) {
                 Ok(Cli {
                     command: Command::Run(r),
+                    ..
                 }) => r.control.options(r.jobs.jobs),
                 _ => panic!("{extra:?} parses"),
             };

@@ -437,3 +437,28 @@ fn checks_lists_every_check_with_what_it_verifies() {
         .iter()
         .all(|c| !c["verifies"].as_str().unwrap_or_default().is_empty()));
 }
+
+#[test]
+fn color_is_global_and_governs_diagnostics() {
+    let dir = tempdir("lint-color");
+    std::fs::write(
+        dir.join("t.yaml"),
+        "operation: huawei-sms/DeleteTask\ncases:\n  - name: x\n    summary: s\n    \
+         clause: \"seed:002_c8c73ce1aa61a576.txt#URI\"\n    expcet: {status: 200}\n",
+    )
+    .expect("a broken case file");
+    let cases = dir.to_string_lossy().into_owned();
+    let lint = |color: &str, env: &[(&str, &str)]| {
+        let out = conform_with_env(&["lint", "--cases", &cases, "--color", color], env);
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(stderr.contains("did you mean `expect`"), "{stderr}");
+        stderr
+    };
+    assert!(lint("always", &[]).contains("\u{1b}["));
+    assert!(!lint("never", &[("CLICOLOR_FORCE", "1")]).contains("\u{1b}["));
+    // auto on a pipe: plain, unless forced.
+    assert!(!lint("auto", &[]).contains("\u{1b}["));
+    assert!(lint("auto", &[("CLICOLOR_FORCE", "1")]).contains("\u{1b}["));
+    let _ = std::fs::remove_dir_all(&dir);
+}

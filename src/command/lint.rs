@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{ExitCode, Sources};
 use crate::case::Suite;
-use crate::diag::render::{color_wanted, render};
+use crate::diag::render::{render, Color};
 use crate::diag::Diagnostics;
 use crate::files::SourceFile;
 use crate::spec::Catalog;
@@ -47,6 +47,6 @@ fn lint_cases(
 
 /// Every problem rendered on standard error; the exit code of an invalid file.
 fn print_problems(diags: &Diagnostics) -> ExitCode {
-    eprintln!("{}", render(diags, color_wanted()));
+    super::eprint_styled(&render(diags, Color::Always));
     ExitCode::BadFile
 }

@@ -136,12 +136,20 @@ fn report(d: Diagnostics) -> ExitCode {
 }
 
 /// Diagnostics on standard error as a person reads them: each with its source line, caret and
-/// hint, then the count (colour on a terminal unless `NO_COLOR`).
+/// hint, then the count.
 pub fn print_diagnostics(d: &Diagnostics) {
-    use crate::diag::render::{color_wanted, render};
     let mut d = d.clone();
     attach_from_disk(&mut d);
-    eprintln!("{}", render(&d, color_wanted()));
+    eprint_styled(&crate::diag::render::render(
+        &d,
+        crate::diag::render::Color::Always,
+    ));
+}
+
+/// Styled text on standard error, its colour kept or stripped as `--color` (and `NO_COLOR`,
+/// `CLICOLOR_FORCE`, whether it is a terminal) decide.
+pub fn eprint_styled(text: &str) {
+    anstream::eprintln!("{text}");
 }
 
 /// The source lines of diagnostics about files read from disk (a target file, an allow file),

@@ -1,8 +1,7 @@
 //! Diagnostics as a person reads them, in the style of rustc: the `file:line:column: message`
 //! header, the source line with a caret under the offending key or value, and the hint. Drawn
-//! by `annotate-snippets`; coloured only when asked (see [`color_wanted`]).
-
-use std::io::IsTerminal;
+//! by `annotate-snippets`; coloured when asked ([`Color`]); the CLI
+//! prints through `anstream`, which strips the colour where `--color`/`NO_COLOR`/the terminal say so.
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
@@ -13,16 +12,6 @@ use super::{elide_long_values, Diagnostic, Diagnostics};
 pub enum Color {
     Always,
     Never,
-}
-
-/// Colour when standard error is a terminal and `NO_COLOR` is unset or empty.
-pub fn color_wanted() -> Color {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    if std::io::stderr().is_terminal() && !no_color {
-        Color::Always
-    } else {
-        Color::Never
-    }
 }
 
 /// Every diagnostic, sorted by file and place, then the count: what `conform lint` prints.

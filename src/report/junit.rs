@@ -5,11 +5,14 @@ use quick_junit::{
     NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
 };
 
-use super::RunReport;
+use super::{RenderError, RunReport};
 use crate::run::{Outcome, TrialResult};
 
 /// The report of a run that ends now.
-pub fn render(results: &[TrialResult], elapsed: std::time::Duration) -> Result<String, String> {
+pub fn render(
+    results: &[TrialResult],
+    elapsed: std::time::Duration,
+) -> Result<String, RenderError> {
     render_run(&RunReport::ending_now("", results, elapsed))
 }
 
@@ -95,7 +98,7 @@ fn new_suite(name: String, run: &RunReport) -> TestSuite {
 
 /// The report of `run`: an interrupted run carries one more failing test case,
 /// `conform::run/interrupted`, that says so.
-pub fn render_run(run: &RunReport) -> Result<String, String> {
+pub fn render_run(run: &RunReport) -> Result<String, RenderError> {
     let mut report = Report::new("conform");
     report.set_time(run.elapsed);
     report.set_timestamp(run.started_at);
@@ -125,9 +128,7 @@ pub fn render_run(run: &RunReport) -> Result<String, String> {
         suites.push(suite);
     }
     report.add_test_suites(suites);
-    report
-        .to_string()
-        .map_err(|e| format!("cannot write the JUnit report: {e}"))
+    report.to_string().map_err(RenderError::from)
 }
 
 #[cfg(test)]

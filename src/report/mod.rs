@@ -33,15 +33,20 @@ pub struct ReportError {
     pub message: String,
 }
 
+/// A report that could not be rendered (only JUnit's XML writer can fail).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot render the JUnit report: {0}")]
+pub struct RenderError(#[from] quick_junit::SerializeError);
+
 /// A report file rendered from the whole run when it finishes (JSON, JUnit, TAP, Markdown).
 pub struct FileReporter {
     path: PathBuf,
-    render: fn(&RunReport) -> Result<String, String>,
+    render: fn(&RunReport) -> Result<String, RenderError>,
 }
 
 impl FileReporter {
     /// Writes `render(run)` to `path` (`-`: standard output) when the run finishes.
-    pub fn new(path: PathBuf, render: fn(&RunReport) -> Result<String, String>) -> Self {
+    pub fn new(path: PathBuf, render: fn(&RunReport) -> Result<String, RenderError>) -> Self {
         FileReporter { path, render }
     }
 }
@@ -52,6 +57,7 @@ impl Reporter for FileReporter {
             return Ok(());
         };
         (self.render)(run)
+            .map_err(|e| e.to_string())
             .and_then(|text| write(&self.path, text.as_bytes()).map_err(|e| e.to_string()))
             .map_err(|message| ReportError {
                 path: self.path.display().to_string(),
@@ -101,14 +107,17 @@ pub fn skips_by_reason(results: &[TrialResult]) -> Vec<(String, usize)> {
 
 /// For commands whose progress owns standard output (`mutate`, `parity`): a report path of
 /// `-` is refused in words rather than written to a file named `-`.
-pub fn refuse_stdout(paths: &[Option<&Path>]) -> Result<(), String> {
+pub fn refuse_stdout(paths: &[Option<&Path>]) -> Result<(), StdoutRefused> {
     match paths.iter().flatten().any(|p| is_stdout(p)) {
-        true => {
-            Err("`-` (standard output) is for `conform run`'s reports; give a file here".into())
-        }
+        true => Err(StdoutRefused),
         false => Ok(()),
     }
 }
+
+/// A report path of `-` where standard output is taken by the command's progress.
+#[derive(Debug, thiserror::Error)]
+#[error("`-` (standard output) is for `conform run`'s reports; give a file here")]
+pub struct StdoutRefused;
 
 /// Writes a report to `path`, or to standard output when `path` is `-`.
 pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

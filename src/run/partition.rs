@@ -12,11 +12,22 @@ pub struct Partition {
     pub count: usize,
 }
 
+/// A `--partition` value that is not `k/n` with 1 ≤ k ≤ n.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PartitionError(String);
+
 impl FromStr for Partition {
-    type Err = String;
+    type Err = PartitionError;
 
     /// `k/n` (or nextest's `count:k/n`) with 1 ≤ k ≤ n.
-    fn from_str(s: &str) -> Result<Partition, String> {
+    fn from_str(s: &str) -> Result<Partition, PartitionError> {
+        Partition::parse(s).map_err(PartitionError)
+    }
+}
+
+impl Partition {
+    fn parse(s: &str) -> Result<Partition, String> {
         let spec = s.strip_prefix("count:").unwrap_or(s);
         let (k, n) = spec
             .split_once('/')
