@@ -41,7 +41,9 @@ pub fn is_throttling(status: u16, body: &[u8]) -> bool {
     if status == 429 {
         return true;
     }
-    if status < 400 {
+    // Every answer passes here: most are not throttling, and a byte search says so without
+    // decoding the body a second time.
+    if status < 400 || !THROTTLING_CODES.iter().any(|c| mentions(body, c)) {
         return false;
     }
     if let Ok(serde_json::Value::Object(o)) = serde_json::from_slice(body) {
@@ -54,6 +56,11 @@ pub fn is_throttling(status: u16, body: &[u8]) -> bool {
     THROTTLING_CODES
         .iter()
         .any(|c| text.contains(&format!("<Code>{c}</Code>")))
+}
+
+/// Whether `code` occurs in `body`.
+fn mentions(body: &[u8], code: &str) -> bool {
+    body.windows(code.len()).any(|w| w == code.as_bytes())
 }
 
 /// Whether a trial is tried again: only a failure on a transport error or a throttling answer
