@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 
 use super::{ExitCode, Sources};
 use crate::case::model::Format;
+use crate::case::Suite;
 use crate::report::terminal::{TerminalOptions, TerminalReporter, Verbosity};
 use crate::report::{Event, Reporter, RunReport};
-use crate::run::{self, Outcome, RunContext, RunOptions, Selection, Target};
+use crate::run::{self, Outcome, RunContext, RunOptions, Selection};
+use crate::spec::Catalog;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunArgs {
@@ -35,31 +37,10 @@ pub struct RunArgs {
 }
 
 pub fn run(args: RunArgs) -> ExitCode {
-    let (catalog, suite) = match args.sources.load() {
+    let (catalog, suite, trials) = match plan(&args) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    for given in &args.selection.files {
-        if !suite
-            .files
-            .iter()
-            .any(|f| run::names_file(given, &f.doc.path))
-        {
-            eprintln!("conform: `{given}` is not a case file of the suite (cases from elsewhere: --cases DIR)");
-            return ExitCode::Usage;
-        }
-    }
-    if let Err(code) = check_report_destinations(&args) {
-        return code;
-    }
-    let trials = run::plan(&catalog, &suite, &args.selection);
-    // An empty selection is a mistake (a typo in a filter), never a pass.
-    if trials.is_empty() {
-        eprintln!("conform: no case matches the selection");
-        return ExitCode::Usage;
-    }
-    // A shard may be empty (more shards than trials): that is no mistake.
-    let trials = run::partition::shard(trials, args.selection.partition);
     if args.list {
         for t in &trials {
             println!("{}", t.id);
@@ -73,88 +54,83 @@ pub fn run(args: RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     runtime.block_on(async move {
-        let services: Vec<&str> = catalog.services.keys().map(String::as_str).collect();
-        let mut emulator = None;
-        let target = match (&args.target, &args.states) {
-            (None, Some(_)) => {
-                eprintln!("conform: --states needs --target");
-                return ExitCode::Usage;
-            }
-            (None, None) => match super::embedded::start(Arc::clone(&catalog)).await {
-                Ok((running, target)) => {
-                    emulator = Some(running);
-                    target
-                }
-                Err(e) => {
-                    eprintln!("conform: cannot start the embedded emulators: {e}");
-                    return ExitCode::Usage;
-                }
-            },
-            (Some(t), _) if t.contains("://") && !(t.starts_with("http://") || t.starts_with("https://")) => {
-                eprintln!("conform: --target `{t}` must be an http or https URL, or a target file");
-                return ExitCode::Usage;
-            }
-            (Some(t), states) if t.starts_with("http://") || t.starts_with("https://") => {
-                match Target::from_url(t, states.as_deref(), &services, &super::embedded::default_credentials) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        eprintln!("conform: {e}");
-                        return ExitCode::Usage;
-                    }
-                }
-            }
-            (Some(t), states) => {
-                if states.is_some() {
-                    eprintln!("conform: --states goes with a target URL; a target file names its own `provider_states`");
-                    return ExitCode::Usage;
-                }
-                match Target::from_file(std::path::Path::new(t), &services) {
-                    Ok(t) => t,
-                    Err(run::target::TargetError::File(d)) => {
-                        super::print_diagnostics(&crate::diag::Diagnostics(vec![d]));
-                        return ExitCode::BadFile;
-                    }
-                    Err(e) => {
-                        eprintln!("conform: {e}");
-                        return ExitCode::Usage;
-                    }
-                }
-            }
-        };
-        let mut target = target;
-        if let Some(n) = args.max_answer_bytes {
-            match run::target::check_max_answer_bytes(n) {
-                Ok(n) => target.max_answer_bytes = n,
-                Err(e) => {
-                    eprintln!("conform: --max-answer-bytes {e}");
-                    return ExitCode::Usage;
-                }
-            }
+        execute(catalog, suite, trials, &args)
+            .await
+            .unwrap_or_else(|code| code)
+    })
+}
+
+/// The suite, and the trials of it to run.
+type Planned = (Arc<Catalog>, Arc<Suite>, Vec<run::Trial>);
+
+/// The suite loaded and the trials selected (this shard of them); a usage error when a case
+/// file named is not in the suite, a report destination is taken twice, or nothing matches.
+fn plan(args: &RunArgs) -> Result<Planned, ExitCode> {
+    let (catalog, suite) = args.sources.load()?;
+    for given in &args.selection.files {
+        if !suite
+            .files
+            .iter()
+            .any(|f| run::names_file(given, &f.doc.path))
+        {
+            eprintln!("conform: `{given}` is not a case file of the suite (cases from elsewhere: --cases DIR)");
+            return Err(ExitCode::Usage);
         }
-        let ctx = match RunContext::new(catalog, suite, target) {
-            Ok(c) => Arc::new(c),
-            Err(e) => {
-                eprintln!("conform: {e}");
-                return ExitCode::Usage;
-            }
-        };
-        let signal = match watch_signals(ctx.interrupt.clone()) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("conform: cannot watch for signals: {e}");
-                return ExitCode::Usage;
-            }
-        };
-        let code = run_and_report(&ctx, trials, &args, &signal).await;
-        if let Some(running) = emulator {
-            // Bounded: the run's end must not wait on the embedded server.
-            let _ = tokio::time::timeout(Duration::from_millis(300), running.shutdown()).await;
-        }
-        if signal.get().is_some() {
-            ExitCode::Interrupted
-        } else {
-            code
-        }
+    }
+    check_report_destinations(args)?;
+    let trials = run::plan(&catalog, &suite, &args.selection);
+    // An empty selection is a mistake (a typo in a filter), never a pass.
+    if trials.is_empty() {
+        eprintln!("conform: no case matches the selection");
+        return Err(ExitCode::Usage);
+    }
+    // A shard may be empty (more shards than trials): that is no mistake.
+    let trials = run::partition::shard(trials, args.selection.partition);
+    Ok((catalog, suite, trials))
+}
+
+/// Resolves the target (as `record` and `parity` do), runs the trials with their reports, and
+/// stops the embedded emulators if they were the target.
+async fn execute(
+    catalog: Arc<Catalog>,
+    suite: Arc<Suite>,
+    trials: Vec<run::Trial>,
+    args: &RunArgs,
+) -> Result<ExitCode, ExitCode> {
+    let super::targets::Resolved {
+        mut target,
+        emulator,
+    } = super::targets::resolve(
+        &catalog,
+        args.target.as_deref(),
+        args.states.as_deref(),
+        "--target",
+    )
+    .await?;
+    if let Some(n) = args.max_answer_bytes {
+        target.max_answer_bytes = run::target::check_max_answer_bytes(n).map_err(|e| {
+            eprintln!("conform: --max-answer-bytes {e}");
+            ExitCode::Usage
+        })?;
+    }
+    let ctx = RunContext::new(catalog, suite, target).map_err(|e| {
+        eprintln!("conform: {e}");
+        ExitCode::Usage
+    })?;
+    let ctx = Arc::new(ctx);
+    let signal = watch_signals(ctx.interrupt.clone()).map_err(|e| {
+        eprintln!("conform: cannot watch for signals: {e}");
+        ExitCode::Usage
+    })?;
+    let code = run_and_report(&ctx, trials, args, &signal).await;
+    if let Some(running) = emulator {
+        // Bounded: the run's end must not wait on the embedded server.
+        let _ = tokio::time::timeout(Duration::from_millis(300), running.shutdown()).await;
+    }
+    Ok(if signal.get().is_some() {
+        ExitCode::Interrupted
+    } else {
+        code
     })
 }
 

@@ -59,96 +59,14 @@ impl Catalog {
     /// their case files are not also reported as naming an unknown operation.
     pub fn lint_files(files: &[SourceFile]) -> LintedCatalog {
         let mut diags = Diagnostics::default();
-        let mut named = BTreeSet::new();
-        let validator = crate::files::spec_schema();
-        let mut services = Vec::new();
-        let mut operations = Vec::new();
-        let mut seeds = Vec::new();
-        let mut sources = super::sources::Sources::default();
-        for file in files {
-            let doc = match Located::parse(&file.path, &file.text) {
-                Ok(d) => d,
-                Err(d) => {
-                    diags.push(d);
-                    continue;
-                }
-            };
-            // Not a spec: read by `conform mutate` (src/mutate/mod.rs).
-            if file
-                .path
-                .file_name()
-                .is_some_and(|n| n == "equivalent-mutants.yaml")
-            {
-                continue;
-            }
-            if file.path.file_name().is_some_and(|n| n == "sources.yaml") {
-                if let Some(s) = read_sources(&doc, &mut diags) {
-                    seeds.extend(s.seeds.keys().cloned());
-                    sources = s;
-                }
-                continue;
-            }
-            if let Some(name) = operation_named(&doc.value) {
-                named.insert(name);
-            }
-            let before = diags.0.len();
-            crate::files::validate(validator, &doc, &mut diags);
-            if diags.0.len() > before {
-                continue;
-            }
-            if doc.value.get("operation").is_some() {
-                match doc.deserialize::<OperationSpec>() {
-                    Ok(spec) => operations.push(Operation { spec, doc }),
-                    Err(d) => diags.push(d),
-                }
-            } else {
-                match doc.deserialize::<ServiceSpec>() {
-                    Ok(spec) => services.push((spec, doc)),
-                    Err(d) => diags.push(d),
-                }
-            }
-        }
+        let parsed = parse_files(files, &mut diags);
         let mut catalog = Catalog {
             services: BTreeMap::new(),
-            seeds,
-            sources,
+            seeds: parsed.seeds,
+            sources: parsed.sources,
         };
-        let mut service_docs = BTreeMap::new();
-        for (spec, doc) in services {
-            if catalog.services.contains_key(&spec.service) {
-                diags.push(doc.error_at(
-                    "/service",
-                    format!("service `{}` is defined twice", spec.service),
-                ));
-                continue;
-            }
-            service_docs.insert(spec.service.clone(), doc.clone());
-            catalog.services.insert(
-                spec.service.clone(),
-                Service {
-                    spec,
-                    file: doc.path.clone(),
-                    operations: BTreeMap::new(),
-                },
-            );
-        }
-        for op in operations {
-            let Some(service) = catalog.services.get_mut(&op.spec.service) else {
-                diags.push(
-                    op.doc
-                        .error_at("/service", format!("unknown service `{}`", op.spec.service)),
-                );
-                continue;
-            };
-            if service.operations.contains_key(&op.spec.operation) {
-                diags.push(op.doc.error_at(
-                    "/operation",
-                    format!("operation `{}` is defined twice", op.spec.operation),
-                ));
-                continue;
-            }
-            service.operations.insert(op.spec.operation.clone(), op);
-        }
+        let service_docs = add_services(&mut catalog, parsed.services, &mut diags);
+        add_operations(&mut catalog, parsed.operations, &mut diags);
         for (name, service) in &catalog.services {
             check_service(&catalog, service, &service_docs[name], &mut diags);
             for op in service.operations.values() {
@@ -156,7 +74,8 @@ impl Catalog {
             }
         }
         diags.attach_sources(files);
-        let unloaded = named
+        let unloaded = parsed
+            .named
             .into_iter()
             .filter(|name: &String| {
                 let (s, o) = name.split_once('/').unwrap_or_default();
@@ -677,5 +596,115 @@ fn check_fact(service: &Service, spec: &OperationSpec, fact: &str) -> Result<(),
         (Some(a), _) => Err(format!(
             "`{fact}`: resource `{resource}` has no attribute `{a}`"
         )),
+    }
+}
+
+/// What the spec files hold, each parsed, validated and typed; the rest reported.
+#[derive(Default)]
+struct ParsedSpecs {
+    services: Vec<(ServiceSpec, Located)>,
+    operations: Vec<Operation>,
+    seeds: Vec<String>,
+    sources: super::sources::Sources,
+    /// Every operation a file names (`service/Operation`), loaded or not.
+    named: BTreeSet<String>,
+}
+
+fn parse_files(files: &[SourceFile], diags: &mut Diagnostics) -> ParsedSpecs {
+    let mut parsed = ParsedSpecs::default();
+    for file in files {
+        let doc = match Located::parse(&file.path, &file.text) {
+            Ok(d) => d,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let name = file.path.file_name();
+        // Not a spec: read by `conform mutate` (src/mutate/mod.rs).
+        if name.is_some_and(|n| n == "equivalent-mutants.yaml") {
+            continue;
+        }
+        if name.is_some_and(|n| n == "sources.yaml") {
+            if let Some(s) = read_sources(&doc, diags) {
+                parsed.seeds.extend(s.seeds.keys().cloned());
+                parsed.sources = s;
+            }
+            continue;
+        }
+        parse_spec(doc, &mut parsed, diags);
+    }
+    parsed
+}
+
+/// One service or operation spec, validated against the schema and typed.
+fn parse_spec(doc: Located, parsed: &mut ParsedSpecs, diags: &mut Diagnostics) {
+    if let Some(name) = operation_named(&doc.value) {
+        parsed.named.insert(name);
+    }
+    let before = diags.0.len();
+    crate::files::validate(crate::files::spec_schema(), &doc, diags);
+    if diags.0.len() > before {
+        return;
+    }
+    if doc.value.get("operation").is_some() {
+        match doc.deserialize::<OperationSpec>() {
+            Ok(spec) => parsed.operations.push(Operation { spec, doc }),
+            Err(d) => diags.push(d),
+        }
+    } else {
+        match doc.deserialize::<ServiceSpec>() {
+            Ok(spec) => parsed.services.push((spec, doc)),
+            Err(d) => diags.push(d),
+        }
+    }
+}
+
+/// The services into the catalogue (a second definition refused); each service's document.
+fn add_services(
+    catalog: &mut Catalog,
+    services: Vec<(ServiceSpec, Located)>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Located> {
+    let mut service_docs = BTreeMap::new();
+    for (spec, doc) in services {
+        if catalog.services.contains_key(&spec.service) {
+            diags.push(doc.error_at(
+                "/service",
+                format!("service `{}` is defined twice", spec.service),
+            ));
+            continue;
+        }
+        service_docs.insert(spec.service.clone(), doc.clone());
+        catalog.services.insert(
+            spec.service.clone(),
+            Service {
+                spec,
+                file: doc.path.clone(),
+                operations: BTreeMap::new(),
+            },
+        );
+    }
+    service_docs
+}
+
+/// The operations into their services (an unknown service or a second definition refused).
+fn add_operations(catalog: &mut Catalog, operations: Vec<Operation>, diags: &mut Diagnostics) {
+    for op in operations {
+        let Some(service) = catalog.services.get_mut(&op.spec.service) else {
+            diags.push(
+                op.doc
+                    .error_at("/service", format!("unknown service `{}`", op.spec.service)),
+            );
+            continue;
+        };
+        if service.operations.contains_key(&op.spec.operation) {
+            diags.push(op.doc.error_at(
+                "/operation",
+                format!("operation `{}` is defined twice", op.spec.operation),
+            ));
+            continue;
+        }
+        service.operations.insert(op.spec.operation.clone(), op);
     }
 }
