@@ -387,7 +387,12 @@ fn main() -> std::process::ExitCode {
     };
     // Every coloured stream of the process (trial lines, diagnostics) follows `--color`.
     cli.color.choice().write_global();
-    let code = match cli.command {
+    dispatch(cli).into()
+}
+
+/// Hands the parsed command to `conform::command`: its exit code.
+fn dispatch(cli: Cli) -> ExitCode {
+    match cli.command {
         Command::Run(r) => command::run::run(RunArgs {
             sources: r.sources.into(),
             target: r.target.target,
@@ -459,8 +464,7 @@ fn main() -> std::process::ExitCode {
         Command::Emulate(e) => {
             command::emulate::emulate(&e.sources.into(), e.host, e.port, &e.services)
         }
-    };
-    code.into()
+    }
 }
 
 #[cfg(test)]

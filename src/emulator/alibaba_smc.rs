@@ -149,11 +149,9 @@ struct Success {
     status: u16,
 }
 
-fn process<'a>(
-    sh: &'a Shared,
-    req: &Incoming,
-    call: &mut Call<'a>,
-) -> Result<Success, ErrorAnswer> {
+/// The query's parameters, and all parameters (the query's, then a form body's where the spec
+/// allows one); sets the call's signature version and format from them.
+fn read_params(req: &Incoming, call: &mut Call<'_>) -> Result<(Params, Params), ErrorAnswer> {
     let invalid = |call: &Call<'_>, what: &str, value: &str| {
         by_roles(
             call.service,
@@ -179,9 +177,22 @@ fn process<'a>(
     }
     call.v3 = is_v3(req, first(&params, "Action"));
     call.format = requested_format(call.service, first(&params, "Format"), call.v3);
+    Ok((query, params))
+}
 
+/// Decoded `name=value` parameters, in order.
+type Params = Vec<(String, String)>;
+
+/// The service and operation the request's action names, and the action; the call then
+/// answers as that operation.
+fn route<'a, 'p>(
+    sh: &'a Shared,
+    req: &'p Incoming,
+    params: &'p Params,
+    call: &mut Call<'a>,
+) -> Result<(&'a Service, &'a OperationSpec, &'p str), ErrorAnswer> {
     // `Action` first: V1 requests of the current SDK carry both it and `x-acs-action`.
-    let action = first(&params, "Action").or_else(|| req.header("x-acs-action"));
+    let action = first(params, "Action").or_else(|| req.header("x-acs-action"));
     let Some(action) = action else {
         return Err(by_role(
             call.service,
@@ -203,8 +214,17 @@ fn process<'a>(
     };
     call.service = service;
     call.op = Some(op);
-    call.format = requested_format(service, first(&params, "Format"), call.v3);
+    call.format = requested_format(service, first(params, "Format"), call.v3);
+    Ok((service, op, action))
+}
 
+fn process<'a>(
+    sh: &'a Shared,
+    req: &Incoming,
+    call: &mut Call<'a>,
+) -> Result<Success, ErrorAnswer> {
+    let (query, params) = read_params(req, call)?;
+    let (service, op, action) = route(sh, req, &params, call)?;
     let caller = authenticate(sh, req, &query, &params, call)?;
     let target_id = first(&params, &op.target.id_param);
     if lacks_permission(&sh.store, op, caller.as_deref()) {

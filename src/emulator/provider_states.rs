@@ -372,76 +372,94 @@ fn setup(sh: &Shared, request: &Value) -> Result<Value, String> {
     };
     // Short random ids can collide: make everything again until it all fits.
     for _ in 0..64 {
-        let mut made = if let Some(identity) = caller_state_identity(service, &state.name) {
-            Made {
-                identity: Some(identity),
-                ..Made::default()
-            }
-        } else {
-            let emulator = super::services::emulator_of(service).ok_or_else(|| {
-                format!(
-                    "the emulator cannot set up states of service `{}`",
-                    service.name()
-                )
-            })?;
-            emulator.setup_state(&setup)?
-        };
-        apply_values_of(&setup, &mut made);
-        let missing: Vec<&String> = state
-            .returns
-            .iter()
-            .filter(|r| !made.values.contains_key(*r))
-            .collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "the emulator's `{}` does not make {} (the spec says it returns {})",
-                state.name,
-                missing
-                    .iter()
-                    .map(|m| format!("`{m}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                state.returns.join(", ")
-            ));
+        let made = make(service, &setup)?;
+        if let Some(made) = store_made(sh, made) {
+            return Ok(answer_of(state, made));
         }
-        let stored = sh.store.with(|t| {
-            if made.records.iter().any(|r| t.contains(&r.kind, &r.id)) {
-                return false;
-            }
-            for r in made.records.drain(..) {
-                // Checked above, under the same lock.
-                let _ = t.insert(r);
-            }
-            if let Some(identity) = made.identity.clone() {
-                t.add_identity(identity);
-            }
-            true
-        });
-        if !stored {
-            continue;
-        }
-        let mut out = Map::new();
-        for name in &state.returns {
-            if let Some(v) = made.values.get(name) {
-                out.insert(name.clone(), v.clone());
-            }
-        }
-        if let Some(identity) = made.identity {
-            out.insert(
-                "credentials".into(),
-                json!({
-                    "access_key_id": identity.access_key_id,
-                    "access_key_secret": identity.secret,
-                    "token": identity.token,
-                }),
-            );
-        }
-        return Ok(Value::Object(out));
     }
     Err(format!(
         "could not make fresh ids for `{}`: too many resources of that shape exist",
         state.name
     ))
+}
+
+/// What a state makes: the caller identity of a caller state, or what the service's emulator
+/// makes, with the values the request gave; an error when the spec's `returns` are not all made.
+fn make(service: &Service, setup: &Setup<'_>) -> Result<Made, String> {
+    let state = setup.state;
+    let mut made = if let Some(identity) = caller_state_identity(service, &state.name) {
+        Made {
+            identity: Some(identity),
+            ..Made::default()
+        }
+    } else {
+        let emulator = super::services::emulator_of(service).ok_or_else(|| {
+            format!(
+                "the emulator cannot set up states of service `{}`",
+                service.name()
+            )
+        })?;
+        emulator.setup_state(setup)?
+    };
+    apply_values_of(setup, &mut made);
+    let missing: Vec<&String> = state
+        .returns
+        .iter()
+        .filter(|r| !made.values.contains_key(*r))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the emulator's `{}` does not make {} (the spec says it returns {})",
+            state.name,
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            state.returns.join(", ")
+        ));
+    }
+    Ok(made)
+}
+
+/// Stores what was made, all or nothing: `None` when one of its ids is taken already.
+fn store_made(sh: &Shared, mut made: Made) -> Option<Made> {
+    let stored = sh.store.with(|t| {
+        if made.records.iter().any(|r| t.contains(&r.kind, &r.id)) {
+            return false;
+        }
+        for r in made.records.drain(..) {
+            // Checked above, under the same lock.
+            let _ = t.insert(r);
+        }
+        if let Some(identity) = made.identity.clone() {
+            t.add_identity(identity);
+        }
+        true
+    });
+    stored.then_some(made)
+}
+
+/// The state endpoint's answer: the values the spec says the state returns, and the caller's
+/// credentials when it made an identity.
+fn answer_of(state: &ProviderState, made: Made) -> Value {
+    let mut out = Map::new();
+    for name in &state.returns {
+        if let Some(v) = made.values.get(name) {
+            out.insert(name.clone(), v.clone());
+        }
+    }
+    if let Some(identity) = made.identity {
+        out.insert(
+            "credentials".into(),
+            json!({
+                "access_key_id": identity.access_key_id,
+                "access_key_secret": identity.secret,
+                "token": identity.token,
+            }),
+        );
+    }
+    Value::Object(out)
 }
 
 fn teardown(sh: &Shared, request: &Value) -> Result<Value, String> {

@@ -849,20 +849,6 @@ fn error_mutants(
 /// the verification; its nonce forgotten; the signature-mismatch message without the server's
 /// string to sign.
 fn signing_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
-    let edit_entry = |si: usize, f: Box<dyn Fn(&mut crate::spec::model::Signing)>| {
-        let svc = svc.to_string();
-        move |c: &mut Catalog| match c
-            .services
-            .get_mut(&svc)
-            .and_then(|s| s.spec.signing.get_mut(si))
-        {
-            Some(entry) => {
-                f(entry);
-                true
-            }
-            None => false,
-        }
-    };
     let op_methods: Vec<String> = service
         .operations
         .values()
@@ -874,6 +860,7 @@ fn signing_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
         if !documented(&entry.source) {
             continue;
         }
+        let at = SigningAt { svc, si, entry };
         let scheme = entry.scheme.as_str();
         for method in entry.methods_for(&op_methods) {
             let m = method.clone();
@@ -884,7 +871,7 @@ fn signing_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
                 ),
                 format!("{svc} accepts {scheme} signatures over {m} without checking them"),
                 &entry.source,
-                edit_entry(si, Box::new(move |e| e.unchecked_methods = vec![m.clone()])),
+                at.edit(move |e| e.unchecked_methods = vec![m.clone()]),
             );
         }
         for part in entry.signs.clone() {
@@ -895,43 +882,74 @@ fn signing_mutants(g: &mut Gen<'_>, svc: &str, service: &crate::spec::Service) {
                     part.as_str()
                 ),
                 &entry.source,
-                edit_entry(si, Box::new(move |e| e.signs.retain(|p| *p != part))),
+                at.edit(move |e| e.signs.retain(|p| *p != part)),
             );
         }
-        if let Some(minutes) = entry.documented_window() {
-            let source = entry
-                .window
-                .as_ref()
-                .map(|w| w.source.clone())
-                .unwrap_or_default();
-            for (what, to) in [("widened", minutes * 2), ("narrowed", (minutes / 3).max(1))] {
-                g.spec(
-                    format!("{svc}/signing:{scheme}/window-{what}"),
-                    format!(
-                        "{svc} accepts {scheme} timestamps up to {to} minutes off, not {minutes}"
-                    ),
-                    &source,
-                    edit_entry(
-                        si,
-                        Box::new(move |e| {
-                            if let Some(w) = e.window.as_mut() {
-                                w.minutes = to;
-                            }
-                        }),
-                    ),
-                );
-            }
-        }
+        window_mutants(g, &at);
         if entry.nonce {
             g.spec(
                 format!("{svc}/signing:{scheme}/nonce-forgotten"),
                 format!("{svc} accepts a {scheme} nonce it has seen before"),
                 &entry.source,
-                edit_entry(si, Box::new(|e| e.nonce = false)),
+                at.edit(|e| e.nonce = false),
             );
         }
     }
     mismatch_message_mutants(g, svc, service);
+}
+
+/// One signing entry of a service, as its mutants edit it.
+struct SigningAt<'a> {
+    svc: &'a str,
+    si: usize,
+    entry: &'a crate::spec::model::Signing,
+}
+
+impl SigningAt<'_> {
+    /// An edit of this entry in a mutant's catalogue (false when it is not there).
+    fn edit(
+        &self,
+        f: impl Fn(&mut crate::spec::model::Signing) + 'static,
+    ) -> impl FnOnce(&mut Catalog) -> bool + 'static {
+        let (svc, si) = (self.svc.to_string(), self.si);
+        move |c: &mut Catalog| match c
+            .services
+            .get_mut(&svc)
+            .and_then(|s| s.spec.signing.get_mut(si))
+        {
+            Some(entry) => {
+                f(entry);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A documented time window widened and narrowed.
+fn window_mutants(g: &mut Gen<'_>, at: &SigningAt<'_>) {
+    let Some(minutes) = at.entry.documented_window() else {
+        return;
+    };
+    let (svc, scheme) = (at.svc, at.entry.scheme.as_str());
+    let source = at
+        .entry
+        .window
+        .as_ref()
+        .map(|w| w.source.clone())
+        .unwrap_or_default();
+    for (what, to) in [("widened", minutes * 2), ("narrowed", (minutes / 3).max(1))] {
+        g.spec(
+            format!("{svc}/signing:{scheme}/window-{what}"),
+            format!("{svc} accepts {scheme} timestamps up to {to} minutes off, not {minutes}"),
+            &source,
+            at.edit(move |e| {
+                if let Some(w) = e.window.as_mut() {
+                    w.minutes = to;
+                }
+            }),
+        );
+    }
 }
 
 /// The documented mismatch message names the server's string to sign (`%s`): a mutant whose

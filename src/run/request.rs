@@ -522,9 +522,9 @@ fn oversized_token(input: &StepInput<'_>) -> Result<String, BuildError> {
     Ok(token.chars().take(max + 1).collect())
 }
 
-fn huawei(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError> {
-    let (req, creds_in) = (input.req, input.creds);
-    let (url, query) = huawei_url(input, &draft)?;
+/// The headers the Huawei SDKs send that a case did not set: the JSON Content-Type, and the
+/// project of the path as `X-Project-Id`.
+fn huawei_sdk_headers(draft: &mut Draft) {
     let headers = &mut draft.headers;
     if !headers
         .iter()
@@ -540,6 +540,13 @@ fn huawei(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError> 
     if let (Some((_, project)), false) = (draft.params.get("project_id"), case_names_project) {
         headers.push(("X-Project-Id".into(), project.clone()));
     }
+}
+
+fn huawei(input: &StepInput<'_>, mut draft: Draft) -> Result<Built, BuildError> {
+    let (req, creds_in) = (input.req, input.creds);
+    let (url, query) = huawei_url(input, &draft)?;
+    huawei_sdk_headers(&mut draft);
+    let headers = &mut draft.headers;
     let mode = req.auth;
     let signing = signing_of(input.target, req, creds_in)?;
     let mut string_to_sign = None;

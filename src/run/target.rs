@@ -168,6 +168,69 @@ pub fn default_env_names(service: &str) -> (&'static str, &'static str, &'static
     }
 }
 
+/// A path a target file gives: `~/` from the home directory, a relative one beside the file.
+fn resolve_beside(target_file: &Path, given: &Path) -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    match (given.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ if given.is_relative() => target_file.parent().unwrap_or(Path::new(".")).join(given),
+        _ => given.to_path_buf(),
+    }
+}
+
+/// One `services:` entry of a target file, checked: a known service, a signing mode it can
+/// use, a base URL, and the credentials that mode needs.
+fn service_target(
+    doc: &Located,
+    (name, entry): (&String, &ServiceEntry),
+    known_services: &[&str],
+    creds_file: &BTreeMap<String, String>,
+) -> Result<ServiceTarget, TargetError> {
+    let at = format!("/services/{}", crate::located::escape_pointer(name));
+    if !known_services.contains(&name.as_str()) {
+        return Err(TargetError::File(doc.error_at_key(
+            &at,
+            format!(
+                "unknown service `{name}` (known: {})",
+                known_services.join(", ")
+            ),
+        )));
+    }
+    let alibaba = name.starts_with("alibaba");
+    let fits = matches!(
+        (alibaba, entry.signing),
+        (true, SigningMode::V3 | SigningMode::V1 | SigningMode::None)
+            | (
+                false,
+                SigningMode::Aksk | SigningMode::Token | SigningMode::None
+            )
+    );
+    if !fits {
+        return Err(TargetError::File(doc.error_at(
+            &format!("{at}/signing"),
+            format!("`{name}` cannot sign with {:?}", entry.signing),
+        )));
+    }
+    let base_url = parse_url(&entry.base_url, "base_url")
+        .map_err(|m| TargetError::File(doc.error_at(&format!("{at}/base_url"), m)))?;
+    let t = ServiceTarget {
+        base_url,
+        signing: entry.signing,
+        credentials: credentials_for(
+            name,
+            (
+                entry.access_key_id_env.as_deref(),
+                entry.secret_env.as_deref(),
+                entry.token_env.as_deref(),
+            ),
+            creds_file,
+        ),
+        region: entry.region.clone(),
+    };
+    check_credentials(name, &t).map_err(|m| TargetError::File(doc.error_at(&at, m)))?;
+    Ok(t)
+}
+
 /// Reads `NAME=value` lines (`#` comments, blank lines allowed).
 fn read_credentials_file(path: &Path) -> Result<BTreeMap<String, String>, TargetError> {
     let text = crate::located::read_text(path).map_err(|mut d| {
@@ -255,61 +318,12 @@ impl Target {
         let doc = Located::read(path).map_err(TargetError::File)?;
         let file: TargetFile = doc.deserialize().map_err(TargetError::File)?;
         let creds_file = match &file.credentials_file {
-            Some(p) => {
-                let home = std::env::var_os("HOME").map(PathBuf::from);
-                let p = match (p.strip_prefix("~"), home) {
-                    (Ok(rest), Some(home)) => home.join(rest),
-                    _ if p.is_relative() => path.parent().unwrap_or(Path::new(".")).join(p),
-                    _ => p.clone(),
-                };
-                read_credentials_file(&p)?
-            }
+            Some(p) => read_credentials_file(&resolve_beside(path, p))?,
             None => BTreeMap::new(),
         };
         let mut services = BTreeMap::new();
         for (name, entry) in &file.services {
-            let at = format!("/services/{}", crate::located::escape_pointer(name));
-            if !known_services.contains(&name.as_str()) {
-                return Err(TargetError::File(doc.error_at_key(
-                    &at,
-                    format!(
-                        "unknown service `{name}` (known: {})",
-                        known_services.join(", ")
-                    ),
-                )));
-            }
-            let alibaba = name.starts_with("alibaba");
-            let fits = matches!(
-                (alibaba, entry.signing),
-                (true, SigningMode::V3 | SigningMode::V1 | SigningMode::None)
-                    | (
-                        false,
-                        SigningMode::Aksk | SigningMode::Token | SigningMode::None
-                    )
-            );
-            if !fits {
-                return Err(TargetError::File(doc.error_at(
-                    &format!("{at}/signing"),
-                    format!("`{name}` cannot sign with {:?}", entry.signing),
-                )));
-            }
-            let base_url = parse_url(&entry.base_url, "base_url")
-                .map_err(|m| TargetError::File(doc.error_at(&format!("{at}/base_url"), m)))?;
-            let t = ServiceTarget {
-                base_url,
-                signing: entry.signing,
-                credentials: credentials_for(
-                    name,
-                    (
-                        entry.access_key_id_env.as_deref(),
-                        entry.secret_env.as_deref(),
-                        entry.token_env.as_deref(),
-                    ),
-                    &creds_file,
-                ),
-                region: entry.region.clone(),
-            };
-            check_credentials(name, &t).map_err(|m| TargetError::File(doc.error_at(&at, m)))?;
+            let t = service_target(&doc, (name, entry), known_services, &creds_file)?;
             services.insert(name.clone(), t);
         }
         let states_url = match &file.provider_states {
