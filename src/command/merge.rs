@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use super::run::{check_report_destinations, report_paths, write_reports, RunArgs};
 use super::{ExitCode, Sources};
 use crate::report::merge::{self, MergeError};
+use crate::report::terminal::{TerminalOptions, TerminalReporter, Verbosity};
+use crate::report::{Event, Reporter};
 use crate::run::{self, Selection};
 
 #[derive(Debug, Clone, Default)]
@@ -66,17 +68,24 @@ pub fn merge(args: MergeArgs) -> ExitCode {
         args.files.len(),
         merged.target
     ));
-    say(&crate::report::terminal::summary_of_run(
-        report.results,
-        report.elapsed,
-        report.interrupted,
-    ));
-    if let Some(words) = report
-        .strict
-        .then(|| crate::report::terminal::strict_words(report.results))
-        .flatten()
-    {
-        say(&words);
+    // A shard that wrote no report (a machine that crashed) is not noticed otherwise.
+    if merged.results.len() < plan.len() {
+        say(&format!(
+            "conform merge: {} of the {} trials of the suite's plan are present (a missing shard, or a selection)",
+            merged.results.len(),
+            plan.len()
+        ));
+    }
+    // The summary as `run` prints it: the terminal reporter, handed the finished run.
+    let mut terminal = TerminalReporter::new(TerminalOptions {
+        color: anstream::ColorChoice::Auto,
+        verbosity: Verbosity::Normal,
+        to_stderr,
+        strict: report.strict,
+    });
+    if let Err(e) = terminal.on_event(&Event::RunFinished(&report)) {
+        eprintln!("conform merge: {e}");
+        return ExitCode::Usage;
     }
     if let Err(code) = write_reports(&report, &args.reports) {
         return code;

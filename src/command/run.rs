@@ -9,7 +9,7 @@ use crate::case::model::Format;
 use crate::case::Suite;
 use crate::report::terminal::{TerminalOptions, TerminalReporter, Verbosity};
 use crate::report::{Event, Reporter, RunReport};
-use crate::run::{self, Outcome, RunContext, RunOptions, Selection};
+use crate::run::{self, RunContext, RunOptions, Selection};
 use crate::spec::Catalog;
 
 #[derive(Debug, Clone, Default)]
@@ -248,10 +248,9 @@ async fn run_and_report(
         strict: args.strict,
     };
     fanout.send(&Event::RunFinished(&report));
-    let strict_failure = args.strict && crate::run::Summary::of(&results).skipped > 0;
     if fanout.failed {
         ExitCode::Usage
-    } else if results.iter().any(|r| r.outcome == Outcome::Fail) || strict_failure {
+    } else if report.failed() {
         ExitCode::Failed
     } else {
         ExitCode::Ok

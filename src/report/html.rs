@@ -169,7 +169,7 @@ fn failure(index: usize, r: &TrialResult) -> String {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-            escape(&f.check),
+            escape(&f.label()),
             escape(&f.at),
             escape(&f.expected),
             escape(&f.actual)

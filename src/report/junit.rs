@@ -21,10 +21,14 @@ pub fn reporter(path: std::path::PathBuf) -> super::FileReporter {
     super::FileReporter::new(path, render_run)
 }
 
+/// The most earlier attempts a JUnit test case lists.
+const MAX_RERUNS_SHOWN: u32 = 100;
+
 /// A trial that ran more than once (`--retries`): one rerun per earlier attempt, each failed on
 /// a transport error or throttling (`flakyFailure` under a pass, `rerunFailure` under a failure).
+/// At most [`MAX_RERUNS_SHOWN`] of them: a report read back by `conform merge` may claim any count.
 fn reruns(r: &TrialResult) -> Vec<TestRerun> {
-    (1..r.attempts)
+    (1..r.attempts.min(MAX_RERUNS_SHOWN + 1))
         .map(|attempt| {
             let mut rerun = TestRerun::new(NonSuccessKind::Failure);
             rerun.set_message(format!(
@@ -114,7 +118,11 @@ pub fn render_run(run: &RunReport) -> Result<String, RenderError> {
         };
         suites[idx].add_test_case(test_case(r));
         // Trials run side by side: a suite's time is the sum of its trials' times.
-        let time = suites[idx].time.unwrap_or_default() + r.duration;
+        // Saturating: a report read back by `conform merge` may carry any duration.
+        let time = suites[idx]
+            .time
+            .unwrap_or_default()
+            .saturating_add(r.duration);
         suites[idx].set_time(time);
     }
     if let Some(signal) = run.interrupted {
@@ -135,6 +143,19 @@ pub fn render_run(run: &RunReport) -> Result<String, RenderError> {
 mod tests {
     use super::*;
     use crate::report::sample;
+
+    #[test]
+    fn a_report_read_back_with_absurd_numbers_still_renders() {
+        // What `conform merge` may read from another machine's (or anyone's) JSON report.
+        let mut results = sample::results();
+        for r in &mut results {
+            r.attempts = u32::MAX;
+            r.duration = std::time::Duration::MAX / 2;
+        }
+        let xml = render_run(&sample::report(&results)).expect("renders");
+        let reruns = xml.matches("<flakyFailure").count() + xml.matches("<rerunFailure").count();
+        assert!(reruns > 0 && reruns <= 3 * MAX_RERUNS_SHOWN as usize, "{reruns}");
+    }
 
     #[test]
     fn suites_carry_times_properties_and_skip_reasons() {

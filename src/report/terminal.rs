@@ -36,6 +36,18 @@ pub fn line(r: &TrialResult) -> String {
     styled_line(r, &PLAIN)
 }
 
+/// Text from the target as the terminal shows it: control characters (a target's own escape
+/// sequences among them) as `\u{..}`, so an answer cannot restyle or rewrite the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\t' => c.to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// Why a trial ran more than once, after its line.
 fn attempts_note(r: &TrialResult) -> String {
     match (r.flaky, r.attempts > 1) {
@@ -64,24 +76,19 @@ fn styled_line(r: &TrialResult, p: &Palette) -> String {
         }
         Outcome::Fail => {
             let fail = word(&p.fail, "FAIL");
-            let mut s = format!(
-                "{fail}  {}  {}{again}
-",
-                ms(r.duration),
-                r.id
-            );
+            let mut s = format!("{fail}  {}  {}{again}\n", ms(r.duration), r.id);
             s.push_str(&format!("      clause: {}", r.clause));
             if let Some(url) = crate::report::source_link(r) {
                 s.push_str(&format!(" ({url})"));
             }
             s.push('\n');
             for f in &r.failures {
-                s.push_str(&format!("      - {f}\n"));
+                s.push_str(&format!("      - {}\n", printable(&f.to_string())));
             }
             if let Some(resp) = &r.response {
                 s.push_str("      answer:\n");
                 for l in resp.lines() {
-                    s.push_str(&format!("        {l}\n"));
+                    s.push_str(&format!("        {}\n", printable(l)));
                 }
             }
             s.truncate(s.trim_end().len());
@@ -324,6 +331,16 @@ impl Reporter for TerminalReporter {
 mod tests {
     use super::*;
     use crate::check::Failure;
+
+    #[test]
+    fn a_targets_control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("a\u{1b}[2Jb\tc\r"), "a\\u{1b}[2Jb\tc\\u{d}");
+        let mut r = result(Outcome::Fail);
+        r.response = Some("DELETE /x → 404\n\u{1b}]0;owned\u{7}".into());
+        let shown = line(&r);
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+        assert!(shown.contains("\\u{1b}]0;owned\\u{7}"), "{shown}");
+    }
 
     fn result(outcome: Outcome) -> TrialResult {
         TrialResult {

@@ -156,6 +156,12 @@ pub(crate) fn answered(sent: Instant, status: u16, body: &[u8]) {
     );
 }
 
+/// The answer to the request sent at `sent` began (`status`) but its body could not be read
+/// (a timeout, a broken connection): a transport error, which a retry may cure.
+pub(crate) fn broke_off(sent: Instant, status: u16) {
+    received(sent, Some(status), true);
+}
+
 fn received(sent: Instant, status: Option<u16>, transient: bool) {
     let _ = SCOPE.try_with(|scope| {
         if transient {

@@ -512,7 +512,7 @@ impl RunContext {
         let body = super::read::read_limited(resp, self.target.max_answer_bytes)
             .await
             .map_err(|e| {
-                super::event::answered(sent, status, &[]);
+                super::event::broke_off(sent, status);
                 Failure::new(
                     "transport",
                     built.summary(),

@@ -71,8 +71,10 @@ mod tests {
         for (file, doc) in &sources.seeds {
             let Some(url) = &doc.url else { continue };
             let seed = format!("{}/../shared/seeds/{file}", env!("CARGO_MANIFEST_DIR"));
-            if let Ok(text) = std::fs::read_to_string(&seed) {
-                assert!(text.contains(url.as_str()), "{url} is not in {seed}");
+            match std::fs::read_to_string(&seed) {
+                Ok(text) => assert!(text.contains(url.as_str()), "{url} is not in {seed}"),
+                // A checkout without the seeds beside it cannot check this part; say so.
+                Err(e) => eprintln!("not checked: {url} against {seed} ({e})"),
             }
         }
     }
