@@ -154,7 +154,10 @@ mod tests {
         }
         let xml = render_run(&sample::report(&results)).expect("renders");
         let reruns = xml.matches("<flakyFailure").count() + xml.matches("<rerunFailure").count();
-        assert!(reruns > 0 && reruns <= 3 * MAX_RERUNS_SHOWN as usize, "{reruns}");
+        assert!(
+            reruns > 0 && reruns <= 3 * MAX_RERUNS_SHOWN as usize,
+            "{reruns}"
+        );
     }
 
     #[test]
