@@ -24,12 +24,12 @@ impl Check for BodyPointers {
         let Some((answer, body)) = cx.decoded() else {
             return vec![];
         };
-        let by_status = cx.expect.for_status(answer.status);
+        let by_status = cx.subject.expect.for_status(answer.status);
         let mut failures = Vec::new();
         for checks in by_status.map(|e| &e.body).into_iter() {
             failures.extend(check_all(cx, body, checks));
         }
-        failures.extend(check_all(cx, body, &cx.expect.body));
+        failures.extend(check_all(cx, body, &cx.subject.expect.body));
         failures
     }
 }
@@ -41,7 +41,7 @@ fn check_all(
 ) -> Vec<Failure> {
     let mut failures = Vec::new();
     for (pointer, check) in checks {
-        match value::render(check, cx.vars) {
+        match value::render(check, cx.subject.vars) {
             Ok(c) => failures.extend(value::check(NAME, pointer, &c, pointer_get(body, pointer))),
             Err(e) => failures.push(Failure::new(
                 "case",

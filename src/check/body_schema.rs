@@ -26,8 +26,12 @@ impl Check for BodySchema {
         let Some(name) = schema_name(cx, answer.status) else {
             return vec![];
         };
-        let service = cx.service.name();
-        match cx.schemas.get(service, &cx.operation.operation, name) {
+        let service = cx.subject.service.name();
+        match cx
+            .subject
+            .schemas
+            .get(service, &cx.subject.operation.operation, name)
+        {
             Some(v) => check(name, v, body),
             // Lint rejects unknown names: this is a bug in the spec, not the target's failure.
             None => vec![Failure::new("spec", name, "a schema of that name", "none")],
@@ -37,14 +41,14 @@ impl Check for BodySchema {
 
 /// The schema the answer is checked against, by name.
 fn schema_name<'a>(cx: &'a Context<'_>, status: u16) -> Option<&'a str> {
-    let expect = cx.expect;
+    let expect = cx.subject.expect;
     expect
         .for_status(status)
         .and_then(|e| e.schema.as_deref())
         .or(expect.schema.as_deref())
         .or(cx.response.and_then(|r| r.schema.as_deref()))
         .or(if super::is_error(status) {
-            Some(cx.service.spec.error_envelope.schema.as_str())
+            Some(cx.subject.service.spec.error_envelope.schema.as_str())
         } else {
             None
         })

@@ -24,7 +24,8 @@ impl Check for Captures {
         let Some((_, body)) = cx.decoded() else {
             return vec![];
         };
-        cx.expect
+        cx.subject
+            .expect
             .capture
             .iter()
             .filter(|(_, pointer)| pointer_get(body, pointer).is_none())

@@ -26,7 +26,7 @@ impl Check for ContentType {
             return vec![];
         };
         check(
-            &cx.service.spec.content_types,
+            &cx.subject.service.spec.content_types,
             cx.format.unwrap_or(Format::Json),
             answer.status,
             answer

@@ -25,18 +25,19 @@ impl Check for ErrorCode {
         let Some((answer, body)) = cx.decoded() else {
             return vec![];
         };
-        let pointer = &cx.service.spec.error_envelope.code;
+        let pointer = &cx.subject.service.spec.error_envelope.code;
         let mut failures = Vec::new();
-        if let Some(code) = &cx.expect.error_code {
-            failures.extend(check(code, body, pointer, cx.vars));
+        if let Some(code) = &cx.subject.expect.error_code {
+            failures.extend(check(code, body, pointer, cx.subject.vars));
         }
         let status = answer.status;
         if let Some(code) = cx
+            .subject
             .expect
             .for_status(status)
             .and_then(|e| e.error_code.as_ref())
         {
-            failures.extend(check(code, body, pointer, cx.vars).map(|mut f| {
+            failures.extend(check(code, body, pointer, cx.subject.vars).map(|mut f| {
                 f.expected = format!("{} (by_status {status})", f.expected);
                 f
             }));

@@ -26,12 +26,12 @@ impl Check for Headers {
         let Some((answer, _)) = cx.decoded() else {
             return vec![];
         };
-        let by_status = cx.expect.for_status(answer.status);
+        let by_status = cx.subject.expect.for_status(answer.status);
         let mut failures = Vec::new();
         for checks in by_status.map(|e| &e.headers).into_iter() {
             failures.extend(check_all(cx, answer, checks));
         }
-        failures.extend(check_all(cx, answer, &cx.expect.headers));
+        failures.extend(check_all(cx, answer, &cx.subject.expect.headers));
         failures
     }
 }
@@ -44,7 +44,7 @@ fn check_all(
     let mut failures = Vec::new();
     for (name, check) in checks {
         let got = answer.header_text(name).map(Value::String);
-        match value::render(check, cx.vars) {
+        match value::render(check, cx.subject.vars) {
             Ok(c) => failures.extend(value::check(NAME, name, &c, got.as_ref())),
             Err(e) => failures.push(Failure::new(
                 "case",

@@ -160,14 +160,10 @@ pub struct Subject<'a> {
 /// A [`Subject`] with what every check reads off it worked out once: the spec's response for
 /// the status, the body format, the decoded body.
 pub struct Context<'a> {
-    pub service: &'a Service,
-    pub operation: &'a OperationSpec,
-    pub expect: &'a Expect,
-    pub answered: Answered<'a>,
+    /// What the runner gave.
+    pub subject: Subject<'a>,
     /// The body format asked for: the trial's for Alibaba; `None` for Huawei (always JSON).
     pub format: Option<Format>,
-    pub schemas: &'a SchemaSet,
-    pub vars: &'a Vars,
     /// The spec's response for the step answer's status, if it documents one.
     pub response: Option<&'a ResponseSpec>,
     /// The step answer's body decoded as the spec says it is, or why it cannot be; `None` for
@@ -183,19 +179,15 @@ impl<'a> Context<'a> {
         } else {
             None
         };
+        let (operation, answered) = (s.operation, s.answered);
         let mut cx = Context {
-            service: s.service,
-            operation: s.operation,
-            expect: s.expect,
-            answered: s.answered,
+            subject: s,
             format,
-            schemas: s.schemas,
-            vars: s.vars,
             response: None,
             body: None,
         };
-        if let Answered::Step(answer) = s.answered {
-            cx.response = s.operation.response(answer.status);
+        if let Answered::Step(answer) = answered {
+            cx.response = operation.response(answer.status);
             let kind = match (cx.response, protocol) {
                 (Some(r), _) => r.body,
                 (None, Protocol::AlibabaRpc) => BodyKind::XmlOrJson,
@@ -208,7 +200,7 @@ impl<'a> Context<'a> {
 
     /// The step's answer; `None` when the checks look at another one.
     pub fn answer(&self) -> Option<Received<'a>> {
-        match self.answered {
+        match self.subject.answered {
             Answered::Step(a) => Some(a),
             _ => None,
         }

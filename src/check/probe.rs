@@ -17,10 +17,10 @@ impl Check for Probe {
     }
 
     fn run(&self, cx: &Context<'_>) -> Vec<Failure> {
-        let Answered::Probe(probed) = cx.answered else {
+        let Answered::Probe(probed) = cx.subject.answered else {
             return vec![];
         };
-        let want = cx.expect.exists;
+        let want = cx.subject.expect.exists;
         if want == Some(probed.exists) {
             return vec![];
         }

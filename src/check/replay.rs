@@ -19,11 +19,12 @@ impl Check for Replay {
     }
 
     fn run(&self, cx: &Context<'_>) -> Vec<Failure> {
-        let Answered::FirstOfReplay(first) = cx.answered else {
+        let Answered::FirstOfReplay(first) = cx.subject.answered else {
             return vec![];
         };
-        let service = cx.service;
-        let Some(nonce_used) = service.error_for(Some(cx.operation), ErrorRole::NonceUsed) else {
+        let service = cx.subject.service;
+        let Some(nonce_used) = service.error_for(Some(cx.subject.operation), ErrorRole::NonceUsed)
+        else {
             return vec![];
         };
         let kind = match service.spec.protocol {

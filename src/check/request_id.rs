@@ -23,7 +23,7 @@ impl Check for RequestId {
         let Some(answer) = cx.answer() else {
             return vec![];
         };
-        let rule = &cx.service.spec.request_id;
+        let rule = &cx.subject.service.spec.request_id;
         let mut failures = Vec::new();
         if let Some(h) = &rule.header {
             let ok = answer.header_ascii(h).is_some_and(|v| !v.trim().is_empty());

@@ -19,7 +19,7 @@ impl Check for RequestIdMirror {
     }
 
     fn run(&self, cx: &Context<'_>) -> Vec<Failure> {
-        let rule = &cx.service.spec.request_id;
+        let rule = &cx.subject.service.spec.request_id;
         let (Some(name), Some(pointer), Some((answer, body))) =
             (&rule.header, &rule.mirror, cx.decoded())
         else {

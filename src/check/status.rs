@@ -15,7 +15,7 @@ impl Check for Status {
     }
 
     fn run(&self, cx: &Context<'_>) -> Vec<Failure> {
-        let (Some(expected), Some(answer)) = (&cx.expect.status, cx.answer()) else {
+        let (Some(expected), Some(answer)) = (&cx.subject.expect.status, cx.answer()) else {
             return vec![];
         };
         check(expected, answer.status).into_iter().collect()

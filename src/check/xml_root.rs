@@ -21,7 +21,7 @@ impl Check for XmlRoot {
         let (Some(Ok(decoded)), Some(answer)) = (&cx.body, cx.answer()) else {
             return vec![];
         };
-        let envelope_root = cx.service.spec.error_envelope.xml_root.as_deref();
+        let envelope_root = cx.subject.service.spec.error_envelope.xml_root.as_deref();
         let expected =
             cx.response
                 .and_then(|r| r.xml_root.as_deref())
